@@ -1,0 +1,144 @@
+use std::sync::Arc;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp, LogNormal, Normal};
+
+use super::SimTime;
+
+/// A random stream: ChaCha8, documented by its authors as portable (the same numbers on every
+/// platform for the same seed and stream).
+pub type Stream = ChaCha8Rng;
+
+/// The source of every random stream of a run.
+///
+/// Each model component asks for its own stream by a fixed number. Streams are independent
+/// ChaCha streams of the same key, so the draws of one component never shift because another
+/// component drew more or less: adding a client does not change the CVM creation delays of an
+/// otherwise equal scenario (common random numbers).
+#[derive(Clone, Copy, Debug)]
+pub struct Streams {
+    seed: u64,
+}
+
+impl Streams {
+    pub fn new(seed: u64) -> Self {
+        Streams { seed }
+    }
+
+    pub fn stream(&self, id: u64) -> Stream {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(id);
+        rng
+    }
+}
+
+/// True with probability `p`. `p <= 0` never draws true, `p >= 1` always does.
+pub fn bernoulli(rng: &mut Stream, p: f64) -> bool {
+    if p <= 0.0 {
+        return false;
+    }
+    rng.random::<f64>() < p
+}
+
+/// A distribution of durations. Parameters are in microseconds; every sample is rounded to a
+/// whole microsecond and clamped to `[0, SimTime::MAX]`, so the last-bit differences that
+/// floating-point maths may show across platforms practically never reach the model.
+#[derive(Clone, Debug)]
+pub enum Delay {
+    Constant(SimTime),
+    /// Integer-uniform over `[min, max]` microseconds, both included.
+    Uniform { min: u64, max: u64 },
+    Exponential(Exp<f64>),
+    /// Negative samples are clamped to zero.
+    Normal(Normal<f64>),
+    LogNormal(LogNormal<f64>),
+    /// A uniform pick among the given values.
+    Empirical(Arc<[SimTime]>),
+}
+
+impl Delay {
+    /// `mean_us` must be finite and positive.
+    pub fn exponential(mean_us: f64) -> Option<Delay> {
+        Exp::new(1.0 / mean_us).ok().map(Delay::Exponential)
+    }
+
+    pub fn normal(mean_us: f64, std_us: f64) -> Option<Delay> {
+        Normal::new(mean_us, std_us).ok().map(Delay::Normal)
+    }
+
+    /// `median_us` must be positive; the underlying normal has mean `ln(median)`.
+    pub fn lognormal(median_us: f64, sigma: f64) -> Option<Delay> {
+        LogNormal::new(median_us.ln(), sigma).ok().map(Delay::LogNormal)
+    }
+
+    pub fn is_constant(&self) -> bool {
+        matches!(self, Delay::Constant(_))
+    }
+
+    pub fn sample(&self, rng: &mut Stream) -> SimTime {
+        match self {
+            Delay::Constant(t) => *t,
+            Delay::Uniform { min, max } => SimTime(rng.random_range(*min..=*max)),
+            Delay::Exponential(d) => quantise(d.sample(rng)),
+            Delay::Normal(d) => quantise(d.sample(rng)),
+            Delay::LogNormal(d) => quantise(d.sample(rng)),
+            Delay::Empirical(values) => values[rng.random_range(0..values.len())],
+        }
+    }
+}
+
+fn quantise(micros: f64) -> SimTime {
+    if micros.is_nan() || micros <= 0.0 {
+        SimTime::ZERO
+    } else if micros >= u64::MAX as f64 {
+        SimTime::MAX
+    } else {
+        SimTime(micros.round() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_and_stream_give_the_same_draws_and_other_streams_differ() {
+        let streams = Streams::new(42);
+        let draws = |id| -> Vec<u64> { (0..4).map(|_| streams.stream(id).random::<u64>()).collect() };
+        assert_eq!(draws(1), draws(1));
+        let mut a = streams.stream(1);
+        let mut b = streams.stream(2);
+        assert_ne!(a.random::<u64>(), b.random::<u64>());
+    }
+
+    #[test]
+    fn samples_are_whole_microseconds_within_bounds() {
+        let mut rng = Streams::new(7).stream(0);
+        let uniform = Delay::Uniform { min: 5, max: 9 };
+        let normal = Delay::normal(10.0, 1000.0).unwrap();
+        for _ in 0..1000 {
+            let u = uniform.sample(&mut rng);
+            assert!((5..=9).contains(&u.0));
+            // A normal centred near zero must be clamped, never wrap to a huge value.
+            assert!(normal.sample(&mut rng).0 < 10_000);
+        }
+    }
+
+    #[test]
+    fn lognormal_median_is_its_parameter() {
+        let mut rng = Streams::new(3).stream(0);
+        let d = Delay::lognormal(90e6, 0.25).unwrap();
+        let mut s: Vec<u64> = (0..20_001).map(|_| d.sample(&mut rng).0).collect();
+        s.sort_unstable();
+        let median = s[10_000] as f64;
+        assert!((median / 90e6 - 1.0).abs() < 0.02, "median {median}");
+    }
+
+    #[test]
+    fn bernoulli_extremes_are_exact() {
+        let mut rng = Streams::new(1).stream(0);
+        assert!((0..1000).all(|_| !bernoulli(&mut rng, 0.0)));
+        assert!((0..1000).all(|_| bernoulli(&mut rng, 1.0)));
+    }
+}

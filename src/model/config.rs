@@ -1,0 +1,180 @@
+//! The model's input: plain data with every default already filled in and every reference
+//! resolved to an index. The `scenario` module builds it from a file; tests and benches may build
+//! it directly.
+
+use crate::engine::{Delay, SimTime};
+
+use super::api::Action;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub name: String,
+    pub seed: u64,
+    /// Events after this instant are not run.
+    pub horizon: SimTime,
+    pub backend: Backend,
+    pub environments: Vec<Environment>,
+    pub jobs: Vec<Job>,
+    pub clients: Vec<Client>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub api: Api,
+    pub cvm: Cvm,
+    /// `None`: no quota limit.
+    pub quota_max_cvms: Option<u64>,
+    /// Sampled once per job: all of a job's instances become `PENDING` together.
+    pub submit_delay: Delay,
+    pub bypass_poll_interval: SimTime,
+    pub job_termination_per_instance: SimTime,
+    pub job_termination_workers: u32,
+    pub named_env_termination: NamedEnvPolicy,
+}
+
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub latency: Delay,
+    pub rate_limit: RateLimitAlgorithm,
+    /// Calls per second per account, indexed by [`Action::index`].
+    pub limits: [u32; Action::COUNT],
+    pub internal_error_rate: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateLimitAlgorithm {
+    FixedWindow,
+    TokenBucket,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cvm {
+    pub creation_delay: Delay,
+    pub creation_failure_rate: f64,
+    pub termination_delay: Delay,
+    pub restart_delay: Delay,
+    pub interruption_rate_per_hour: f64,
+    /// Calls per second the backend may make to create CVMs; `None`: unlimited.
+    pub create_rate_limit: Option<f64>,
+    pub terminate_rate_limit: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamedEnvPolicy {
+    Reject,
+    RestartCvm,
+}
+
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub id: String,
+    pub nodes: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub id: String,
+    pub submit_at: SimTime,
+    pub env: EnvRef,
+    pub state_if_create_cvm_failed: CreateFailedState,
+    pub tasks: Vec<Task>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvRef {
+    Anonymous,
+    /// Index into [`Config::environments`].
+    Named(u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreateFailedState {
+    Failed,
+    Runnable,
+}
+
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub name: String,
+    pub instances: u32,
+    pub runtime: Delay,
+    pub failure_rate: f64,
+    pub retry_count: u32,
+    pub failed_action: FailedAction,
+    /// Indices into the job's `tasks`.
+    pub depends_on: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailedAction {
+    Terminate,
+    Interrupt,
+}
+
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub name: String,
+    pub account: String,
+    pub kind: ClientKind,
+    pub retry: Option<Retry>,
+}
+
+#[derive(Clone, Debug)]
+pub enum ClientKind {
+    /// One TerminateJob at `at`.
+    TerminateJob { at: SimTime, job: String },
+    /// The i-th index of the list is sent at `at + i / rate`.
+    TerminateTaskInstances { at: SimTime, job: String, task: String, indices: IndexList, rate: f64 },
+}
+
+/// Task instance indices as a client names them. They may name indices that do not exist (an
+/// erroneous caller), hence signed.
+#[derive(Clone, Debug)]
+pub enum IndexList {
+    /// `from..=to`
+    Range { from: i64, to: i64 },
+    List(Vec<i64>),
+}
+
+impl IndexList {
+    pub fn len(&self) -> usize {
+        match self {
+            IndexList::Range { from, to } if to >= from => (to - from) as usize + 1,
+            IndexList::Range { .. } => 0,
+            IndexList::List(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> i64 {
+        match self {
+            IndexList::Range { from, .. } => from + i as i64,
+            IndexList::List(v) => v[i],
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Retry {
+    pub max_attempts: u32,
+    pub base: SimTime,
+    pub max: SimTime,
+    pub multiplier: f64,
+    pub jitter: Jitter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jitter {
+    None,
+    Full,
+    Equal,
+}
+
+impl Config {
+    pub fn total_instances(&self) -> u64 {
+        self.jobs.iter().flat_map(|j| &j.tasks).map(|t| u64::from(t.instances)).sum()
+    }
+}

@@ -1,0 +1,87 @@
+//! Generated identifiers, deterministic functions of the seed and a counter (SPEC §1.7b).
+//!
+//! Inside the model every entity is an integer; strings are made only when outputs are written.
+
+const BASE36: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+const SUFFIX_SPACE: u128 = 36u128.pow(8);
+/// A prime larger than 3, hence coprime with 36^8: `n -> (n * STRIDE + offset) mod 36^8` is a
+/// permutation, so distinct counters give distinct ids that do not look sequential.
+const STRIDE: u128 = 1_234_567_891;
+
+/// The splitmix64 finaliser: a bijection on `u64` with good mixing.
+pub fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `ins-` + 8 lowercase letters and digits for the `n`-th CVM of a run.
+pub fn cvm_id(seed: u64, n: u64) -> [u8; 12] {
+    let offset = u128::from(mix64(seed)) % SUFFIX_SPACE;
+    let mut v = (u128::from(n) * STRIDE + offset) % SUFFIX_SPACE;
+    let mut id = *b"ins-00000000";
+    for slot in id[4..].iter_mut().rev() {
+        *slot = BASE36[(v % 36) as usize];
+        v /= 36;
+    }
+    id
+}
+
+/// A request id in the 8-4-4-4-12 hexadecimal form of the API's `RequestId`. The first half is
+/// a bijection of the counter, so ids never repeat within a run.
+pub fn request_id(seed: u64, n: u64) -> String {
+    let hi = mix64(n ^ mix64(seed));
+    let lo = mix64(hi ^ 0x5eed_5eed_5eed_5eed);
+    let v = (u128::from(hi) << 64) | u128::from(lo);
+    let hex = format!("{v:032x}");
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+fn has_suffix_of_eight(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|rest| {
+        rest.len() == 8 && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+/// `job-` + 8 lowercase letters or digits, e.g. `job-rybewp57`.
+pub fn is_job_id(id: &str) -> bool {
+    has_suffix_of_eight(id, "job-")
+}
+
+/// `env-` + 8 lowercase letters or digits.
+pub fn is_env_id(id: &str) -> bool {
+    has_suffix_of_eight(id, "env-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn cvm_ids_have_the_api_form_and_never_repeat() {
+        let ids: HashSet<[u8; 12]> = (0..100_000).map(|n| cvm_id(42, n)).collect();
+        assert_eq!(ids.len(), 100_000);
+        let first = std::str::from_utf8(&cvm_id(42, 0)).unwrap().to_owned();
+        assert!(first.starts_with("ins-") && first.len() == 12);
+        assert_ne!(cvm_id(42, 0), cvm_id(43, 0), "ids depend on the seed");
+    }
+
+    #[test]
+    fn request_ids_are_uuid_shaped_and_distinct() {
+        let a = request_id(1, 0);
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.matches('-').count(), 4);
+        assert_ne!(a, request_id(1, 1));
+    }
+
+    #[test]
+    fn job_id_form() {
+        assert!(is_job_id("job-rybewp57"));
+        assert!(!is_job_id("job-RYBEWP57"));
+        assert!(!is_job_id("job-rybewp5"));
+        assert!(!is_job_id("jb-rybewp57"));
+        assert!(is_env_id("env-k3l9x0ab"));
+    }
+}

@@ -1,0 +1,219 @@
+//! A task instance and its runs.
+//!
+//! # Runs, failures and retries (SPEC §1.3)
+//! A run starts when the instance becomes `RUNNING` and lasts the task's `runtime`. It fails at
+//! the task's `failure_rate` (decided when it starts, the failure shows at its end), or when its
+//! CVM is interrupted first (`interruption_rate_per_hour`, a hazard rate; anonymous environments
+//! only: a named environment's nodes are not interrupted).
+//!
+//! A failed run with retries left (`retry_count`, SubmitJob's MaxRetryCount) is retried:
+//! - after a `failure_rate` failure, on the same CVM or node, at once (a `RUNNING` → `RUNNING`
+//!   row with cause `retry` shows it in the timeline);
+//! - after an interruption, the CVM is gone (reclaimed: `TERMINATED` at once, quota freed), so
+//!   the instance goes back to `RUNNABLE` and queues for quota and a new CVM.
+//!
+//! The last failure follows `failed_action`: `TERMINATE` → `FAILED` and the CVM is terminated
+//! (or the node returns to its pool); `INTERRUPT` → `FAILED_INTERRUPTED`, keeping the CVM (or
+//! node) and its quota until a termination succeeds. An interrupted CVM is already gone, so a
+//! `FAILED_INTERRUPTED` instance after an interruption holds nothing.
+
+use crate::engine::{SimTime, bernoulli};
+
+use super::config::{EnvRef, FailedAction};
+use super::state::{InstanceState, TerminationPath};
+use super::{Event, Model, Recorder};
+
+/// No CVM or node.
+pub const NO_CVM: u32 = u32::MAX;
+const NEVER: SimTime = SimTime::MAX;
+
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// Global task index.
+    pub task: u32,
+    /// The CVM (anonymous) or node (named) the instance holds, or [`NO_CVM`].
+    pub cvm: u32,
+    /// Bumped whenever a scheduled run outcome or a queue entry of this instance becomes void
+    /// (a new run, a termination, leaving a queue): events and queue entries carry the value they
+    /// were made with and are ignored when it no longer matches.
+    pub generation: u32,
+    pub failed_runs: u32,
+    pub state: InstanceState,
+    pub path: TerminationPath,
+    /// The current run will fail at its end.
+    run_fails: bool,
+    /// Holds a quota grant whose CVM create call still waits in the backend's queue.
+    pub(super) holds_grant: bool,
+    terminate_requested: SimTime,
+    terminated: SimTime,
+    released: SimTime,
+}
+
+fn known(t: SimTime) -> Option<SimTime> {
+    (t != NEVER).then_some(t)
+}
+
+impl Instance {
+    pub(super) fn new(task: u32) -> Self {
+        Instance {
+            task,
+            cvm: NO_CVM,
+            generation: 0,
+            failed_runs: 0,
+            state: InstanceState::Submitted,
+            path: TerminationPath::None,
+            run_fails: false,
+            holds_grant: false,
+            terminate_requested: NEVER,
+            terminated: NEVER,
+            released: NEVER,
+        }
+    }
+
+    /// When the accepted request that covers the instance arrived.
+    pub fn terminate_requested(&self) -> Option<SimTime> {
+        known(self.terminate_requested)
+    }
+
+    /// When the instance became `FAILED` by that request.
+    pub fn terminated(&self) -> Option<SimTime> {
+        known(self.terminated)
+    }
+
+    /// When its CVM became `TERMINATED` (or `LAUNCH_FAILED`) and the quota was freed.
+    pub fn released(&self) -> Option<SimTime> {
+        known(self.released)
+    }
+
+    /// A termination was accepted and has not finished yet.
+    pub fn is_being_terminated(&self) -> bool {
+        matches!(self.path, TerminationPath::Cvm | TerminationPath::Bypass) && !self.state.is_final()
+    }
+
+    /// Voids every scheduled outcome and queue entry of the instance.
+    pub(super) fn cancel_waiting(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// The first accepted (or rejected) request that covers the instance sets its path.
+    pub(super) fn set_path(&mut self, path: TerminationPath, requested: Option<SimTime>) {
+        if self.path == TerminationPath::None {
+            self.path = path;
+            self.terminate_requested = requested.unwrap_or(NEVER);
+        }
+    }
+
+    pub(super) fn set_terminated(&mut self, at: SimTime) {
+        self.terminated = at;
+    }
+
+    pub(super) fn set_released(&mut self, at: SimTime) {
+        self.released = at;
+    }
+}
+
+impl<R: Recorder> Model<R> {
+    pub(super) fn env_of(&self, i: u32) -> EnvRef {
+        self.jobs[self.tasks[self.instances[i as usize].task as usize].job as usize].env
+    }
+
+    fn task_config(&self, i: u32) -> &super::config::Task {
+        let task = &self.tasks[self.instances[i as usize].task as usize];
+        &self.cfg.jobs[task.job as usize].tasks[task.index_in_job as usize]
+    }
+
+    /// `RUNNABLE`, then wait for quota and a CVM (anonymous) or for a free node (named).
+    pub(super) fn make_runnable(&mut self, i: u32, cause: &'static str) {
+        self.set_instance_state(i, InstanceState::Runnable, cause);
+        match self.env_of(i) {
+            EnvRef::Anonymous => self.request_cvm(i),
+            EnvRef::Named(env) => self.wait_for_node(env, i),
+        }
+    }
+
+    /// Draws the run's length and outcome and schedules its end. The instance is `RUNNING`.
+    pub(super) fn begin_run(&mut self, i: u32) {
+        let task = &self.tasks[self.instances[i as usize].task as usize];
+        let task = &self.cfg.jobs[task.job as usize].tasks[task.index_in_job as usize];
+        let runtime = task.runtime.sample(&mut self.rng.runtime);
+        let fails = bernoulli(&mut self.rng.run_failure, task.failure_rate);
+        let interrupted_after = match (&self.interruption, self.env_of(i)) {
+            (Some(d), EnvRef::Anonymous) => d.sample(&mut self.rng.interruption),
+            _ => SimTime::MAX,
+        };
+        let inst = &mut self.instances[i as usize];
+        inst.cancel_waiting();
+        inst.run_fails = fails;
+        let generation = inst.generation;
+        if interrupted_after < runtime {
+            self.schedule(interrupted_after, Event::RunInterrupted { instance: i, generation });
+        } else {
+            self.schedule(runtime, Event::RunEnded { instance: i, generation });
+        }
+    }
+
+    fn is_current_run(&self, i: u32, generation: u32) -> bool {
+        let inst = &self.instances[i as usize];
+        inst.generation == generation && inst.state == InstanceState::Running
+    }
+
+    pub(super) fn run_ended(&mut self, i: u32, generation: u32) {
+        if !self.is_current_run(i, generation) {
+            return;
+        }
+        if self.instances[i as usize].run_fails {
+            self.run_failed(i, false);
+        } else {
+            self.set_instance_state(i, InstanceState::Succeed, "run_succeeded");
+            self.give_back_cvm(i);
+        }
+    }
+
+    pub(super) fn run_interrupted(&mut self, i: u32, generation: u32) {
+        if !self.is_current_run(i, generation) {
+            return;
+        }
+        let cvm = std::mem::replace(&mut self.instances[i as usize].cvm, NO_CVM);
+        self.cvm_reclaimed(cvm);
+        self.run_failed(i, true);
+        self.release_quota(-1);
+    }
+
+    fn run_failed(&mut self, i: u32, interrupted: bool) {
+        let (retries, action) = {
+            let task = self.task_config(i);
+            (task.retry_count, task.failed_action)
+        };
+        let cause = if interrupted { "interrupted" } else { "run_failed" };
+        let inst = &mut self.instances[i as usize];
+        inst.failed_runs += 1;
+        if inst.failed_runs <= retries {
+            if interrupted {
+                self.make_runnable(i, "retry");
+            } else {
+                self.set_instance_state(i, InstanceState::Running, "retry");
+                self.begin_run(i);
+            }
+            return;
+        }
+        match action {
+            FailedAction::Terminate => {
+                self.set_instance_state(i, InstanceState::Failed, cause);
+                self.give_back_cvm(i);
+            }
+            FailedAction::Interrupt => self.set_instance_state(i, InstanceState::FailedInterrupted, cause),
+        }
+    }
+
+    /// The instance ended: its CVM is terminated (anonymous) or its node returns to the pool.
+    fn give_back_cvm(&mut self, i: u32) {
+        let cvm = std::mem::replace(&mut self.instances[i as usize].cvm, NO_CVM);
+        if cvm == NO_CVM {
+            return;
+        }
+        match self.env_of(i) {
+            EnvRef::Anonymous => self.request_cvm_termination(cvm),
+            EnvRef::Named(_) => self.node_freed(cvm),
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! The termination backend of a cloud batch service, as a discrete-event model.
+//!
+//! # The model in one page
+//!
+//! A **job** has tasks; a task has `instances` task instances. Each instance of an anonymous
+//! environment gets its own **CVM**, created when the account's **quota** allows (FIFO by the
+//! time the instance became `RUNNABLE`), after a creation delay; a named environment's instances
+//! take a node from its pool instead. Users end instances early through the public API:
+//!
+//! - **TerminateTaskInstance** ([`terminate`]): by the instance's state, nothing (`no_op`),
+//!   `FAILED` at once (`immediate`), the CVM terminated first (`cvm`), or, while the CVM is still
+//!   being created, a termination registered in the **bypass** ([`bypass`]) and carried out once
+//!   the CVM exists (`bypass`). Named environments either reject it or restart the node.
+//! - **TerminateJob** ([`job_termination`]): queued for a pool of backend workers that apply the
+//!   above to every instance of the job, one after another, at a fixed cost per instance.
+//!
+//! Both go through a **gateway** ([`api`]) that enforces per-account rate limits, injects
+//! `InternalError`, and answers after a latency. **Clients** ([`client`]) send calls on a schedule
+//! and retry with backoff. The backend's own calls to the CVM service may be rate limited too
+//! ([`cvm`]): they then wait in FIFO queues.
+//!
+//! The model is plain data plus one event loop. It draws every random number from its own
+//! stream per component ([`crate::engine::Streams`]) and reports every state change and every
+//! API call to a [`Recorder`]; it never touches a file.
+//!
+//! # Order within an instant
+//! Events due at the same microsecond run in the order they were scheduled. A client schedules
+//! its next call when it sends the current one; calls of different clients due at the same
+//! instant are sent in the order the clients appear in the scenario.
+
+pub mod api;
+pub mod bypass;
+pub mod client;
+pub mod config;
+pub mod cvm;
+pub mod environment;
+pub mod ids;
+pub mod instance;
+pub mod job;
+pub mod job_termination;
+pub mod quota;
+pub mod recorder;
+pub mod state;
+pub mod terminate;
+
+use crate::engine::{Delay, EventQueue, RadixQueue, SimTime, Stream, Streams};
+
+pub use api::{Action, ErrorCode, RequestTotals};
+pub use config::Config;
+pub use instance::Instance;
+pub use job::{JobRuntime, TaskRuntime};
+pub use recorder::{Entity, NullRecorder, Occupancy, Recorder, RequestRecord};
+pub use state::{CvmState, InstanceState, TerminationPath};
+
+use api::Gateway;
+use client::Clients;
+use cvm::{CallQueue, Cvm};
+use environment::NamedEnvironment;
+use job_termination::JobTerminations;
+use quota::Quota;
+
+/// Something that will happen. Events carry indices only, so they stay small and `Copy`.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    JobSubmitted(u32),
+    JobPending(u32),
+    /// A rate-limited CVM call queue may make its next call.
+    CvmCallTurn(cvm::CallKind),
+    CvmCreationDone(u32),
+    CvmTerminationDone(u32),
+    NodeRestarted(u32),
+    RunEnded { instance: u32, generation: u32 },
+    RunInterrupted { instance: u32, generation: u32 },
+    BypassTick(u32),
+    WalkStep(u32),
+    ClientWake,
+    Answer { client: u32, target: u32, attempt: u32, error: ErrorCode },
+}
+
+/// Stream numbers: fixed forever, so that a scenario keeps its draws across versions that add
+/// components.
+mod stream_id {
+    pub const SUBMIT: u64 = 1;
+    pub const CREATION_DELAY: u64 = 2;
+    pub const CREATION_FAILURE: u64 = 3;
+    pub const TERMINATION_DELAY: u64 = 4;
+    pub const RESTART_DELAY: u64 = 5;
+    pub const RUNTIME: u64 = 6;
+    pub const RUN_FAILURE: u64 = 7;
+    pub const INTERRUPTION: u64 = 8;
+    pub const API_LATENCY: u64 = 9;
+    pub const API_FAULT: u64 = 10;
+    /// Client `k` draws its jitter from stream `CLIENT_JITTER + k`.
+    pub const CLIENT_JITTER: u64 = 1 << 32;
+}
+
+struct Rngs {
+    submit: Stream,
+    creation_delay: Stream,
+    creation_failure: Stream,
+    termination_delay: Stream,
+    restart_delay: Stream,
+    runtime: Stream,
+    run_failure: Stream,
+    interruption: Stream,
+    api_latency: Stream,
+    api_fault: Stream,
+}
+
+impl Rngs {
+    fn new(streams: Streams) -> Self {
+        Rngs {
+            submit: streams.stream(stream_id::SUBMIT),
+            creation_delay: streams.stream(stream_id::CREATION_DELAY),
+            creation_failure: streams.stream(stream_id::CREATION_FAILURE),
+            termination_delay: streams.stream(stream_id::TERMINATION_DELAY),
+            restart_delay: streams.stream(stream_id::RESTART_DELAY),
+            runtime: streams.stream(stream_id::RUNTIME),
+            run_failure: streams.stream(stream_id::RUN_FAILURE),
+            interruption: streams.stream(stream_id::INTERRUPTION),
+            api_latency: streams.stream(stream_id::API_LATENCY),
+            api_fault: streams.stream(stream_id::API_FAULT),
+        }
+    }
+}
+
+/// Figures followed during the run for the summary.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    last_change: SimTime,
+    occupancy: Occupancy,
+    peak_cvms: u64,
+    /// When the first termination request was accepted.
+    first_accepted: Option<SimTime>,
+    last_occupancy_change: SimTime,
+    /// Quota in use × microseconds, counted from `first_accepted` on.
+    quota_area: u128,
+}
+
+/// The whole simulated backend: entities, queues, the event loop and the recorder.
+pub struct Model<R: Recorder> {
+    cfg: Config,
+    now: SimTime,
+    queue: RadixQueue<Event>,
+    events: u64,
+    rec: R,
+    jobs: Vec<JobRuntime>,
+    tasks: Vec<TaskRuntime>,
+    instances: Vec<Instance>,
+    cvms: Vec<Cvm>,
+    envs: Vec<NamedEnvironment>,
+    quota: Quota,
+    create_calls: CallQueue,
+    terminate_calls: CallQueue,
+    job_terminations: JobTerminations,
+    gateway: Gateway,
+    clients: Clients,
+    rng: Rngs,
+    interruption: Option<Delay>,
+    tally: Tally,
+}
+
+/// The state of a finished run, read by the outputs.
+pub struct Outcome {
+    pub config: Config,
+    pub jobs: Vec<JobRuntime>,
+    pub tasks: Vec<TaskRuntime>,
+    pub instances: Vec<Instance>,
+    pub requests: RequestTotals,
+    pub events: u64,
+    /// The time of the last state change.
+    pub sim_end: SimTime,
+    pub peak_cvms: u64,
+    /// CVM-seconds of quota held from the first accepted termination request to `sim_end`;
+    /// `None` when no termination request was accepted.
+    pub quota_cvm_seconds_after_request: Option<f64>,
+}
+
+impl<R: Recorder> Model<R> {
+    /// Builds the model and schedules what the scenario starts with. Nothing runs until
+    /// [`Model::run`]. `config` must be valid (the scenario loader checks it).
+    pub fn new(cfg: Config, recorder: R) -> Self {
+        let streams = Streams::new(cfg.seed);
+        let (jobs, tasks, instances) = job::build_tables(&cfg);
+        let interruption = (cfg.backend.cvm.interruption_rate_per_hour > 0.0)
+            .then(|| Delay::exponential(3600e6 / cfg.backend.cvm.interruption_rate_per_hour))
+            .flatten();
+        let mut model = Model {
+            now: SimTime::ZERO,
+            queue: RadixQueue::new(),
+            events: 0,
+            rec: recorder,
+            jobs,
+            tasks,
+            instances,
+            cvms: Vec::new(),
+            envs: cfg.environments.iter().map(|_| NamedEnvironment::default()).collect(),
+            quota: Quota::new(cfg.backend.quota_max_cvms),
+            create_calls: CallQueue::new(cfg.backend.cvm.create_rate_limit),
+            terminate_calls: CallQueue::new(cfg.backend.cvm.terminate_rate_limit),
+            job_terminations: JobTerminations::new(
+                cfg.backend.job_termination_workers,
+                cfg.backend.job_termination_per_instance,
+            ),
+            gateway: Gateway::new(&cfg),
+            clients: Clients::new(&cfg, streams),
+            rng: Rngs::new(streams),
+            interruption,
+            tally: Tally::default(),
+            cfg,
+        };
+        model.start();
+        model
+    }
+
+    /// Time zero: named environments ask for their nodes, jobs and clients are scheduled, in the
+    /// order of the file.
+    fn start(&mut self) {
+        for env in 0..self.envs.len() as u32 {
+            self.create_nodes(env);
+        }
+        for (j, job) in self.cfg.jobs.iter().enumerate() {
+            self.queue.push(job.submit_at, Event::JobSubmitted(j as u32));
+        }
+        self.schedule_first_calls();
+    }
+
+    fn schedule(&mut self, delay: SimTime, event: Event) {
+        self.queue.push(self.now + delay, event);
+    }
+
+    /// Runs until no event is left or the next one is after the horizon.
+    pub fn run(&mut self) {
+        self.run_with_progress(u64::MAX, |_, _| {});
+    }
+
+    /// As [`Model::run`], calling `progress(now, events)` every `every` events.
+    pub fn run_with_progress(&mut self, every: u64, mut progress: impl FnMut(SimTime, u64)) {
+        let horizon = self.cfg.horizon;
+        while let Some((time, event)) = self.queue.pop() {
+            if time > horizon {
+                break;
+            }
+            self.now = time;
+            self.events += 1;
+            self.handle(event);
+            if self.events % every == 0 {
+                progress(self.now, self.events);
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::JobSubmitted(j) => self.submit_job(j),
+            Event::JobPending(j) => self.job_pending(j),
+            Event::CvmCallTurn(kind) => self.cvm_call_turn(kind),
+            Event::CvmCreationDone(c) => self.cvm_creation_done(c),
+            Event::CvmTerminationDone(c) => self.cvm_termination_done(c),
+            Event::NodeRestarted(c) => self.node_restarted(c),
+            Event::RunEnded { instance, generation } => self.run_ended(instance, generation),
+            Event::RunInterrupted { instance, generation } => self.run_interrupted(instance, generation),
+            Event::BypassTick(c) => self.bypass_tick(c),
+            Event::WalkStep(w) => self.walk_step(w),
+            Event::ClientWake => self.client_wake(),
+            Event::Answer { client, target, attempt, error } => self.answer(client, target, attempt, error),
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    pub fn instances(&self) -> &[Instance] {
+        &self.instances
+    }
+
+    pub fn recorder(&self) -> &R {
+        &self.rec
+    }
+
+    /// Ends the run and hands over its final state and the recorder.
+    pub fn finish(mut self) -> (Outcome, R) {
+        let end = self.tally.last_change;
+        self.account_quota_until(end);
+        let quota_cvm_seconds_after_request = self.tally.first_accepted.map(|_| self.tally.quota_area as f64 / 1e6);
+        let outcome = Outcome {
+            jobs: self.jobs,
+            tasks: self.tasks,
+            instances: self.instances,
+            requests: self.gateway.totals(),
+            events: self.events,
+            sim_end: end,
+            peak_cvms: self.tally.peak_cvms,
+            quota_cvm_seconds_after_request,
+            config: self.cfg,
+        };
+        (outcome, self.rec)
+    }
+
+    /// Records a state change and remembers when the last one happened (`sim_end_s`).
+    fn record(&mut self, entity: Entity, from: Option<&'static str>, to: &'static str, cause: &'static str) {
+        self.tally.last_change = self.now;
+        self.rec.state_change(self.now, entity, from, to, cause);
+    }
+
+    fn occupancy_changed(&mut self, cvms_delta: i64, quota_delta: i64) {
+        self.account_quota_until(self.now);
+        let o = &mut self.tally.occupancy;
+        o.cvms_alive = o.cvms_alive.checked_add_signed(cvms_delta).expect("CVM count never negative");
+        o.quota_in_use = o.quota_in_use.checked_add_signed(quota_delta).expect("quota never negative");
+        self.tally.peak_cvms = self.tally.peak_cvms.max(o.cvms_alive);
+        let now = *o;
+        self.rec.occupancy(self.now, now);
+    }
+
+    fn account_quota_until(&mut self, until: SimTime) {
+        if let Some(first) = self.tally.first_accepted {
+            let from = self.tally.last_occupancy_change.max(first);
+            if until > from {
+                self.tally.quota_area += u128::from(self.tally.occupancy.quota_in_use) * u128::from((until - from).0);
+            }
+        }
+        self.tally.last_occupancy_change = self.tally.last_occupancy_change.max(until);
+    }
+
+    /// Marks the start of the quota figure the first time a termination request is accepted.
+    fn termination_accepted(&mut self) {
+        if self.tally.first_accepted.is_none() {
+            self.account_quota_until(self.now);
+            self.tally.first_accepted = Some(self.now);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! What the model reports as it runs. Outputs implement [`Recorder`]; the model never formats
+//! a string or touches a file.
+
+use crate::engine::SimTime;
+
+use super::api::{Action, ErrorCode};
+
+/// An entity whose state changed. Every id is an index into the model's tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    Job(u32),
+    Task(u32),
+    Instance(u32),
+    /// A CVM created for one task instance (anonymous environment).
+    Cvm(u32),
+    /// A CVM serving as a named environment's compute node.
+    Node(u32),
+}
+
+/// One API call, complete with its answer (the answer time is known when the call takes effect).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestRecord {
+    /// The n-th call of the run, from 0: the basis of its request id.
+    pub number: u64,
+    pub client: u32,
+    pub action: Action,
+    /// Position of the target in the client's list (the index list for TerminateTaskInstance).
+    pub target: u32,
+    pub attempt: u32,
+    pub sent: SimTime,
+    pub responded: SimTime,
+    pub error: Option<ErrorCode>,
+}
+
+/// Counts of the resources that the charts and the quota figures follow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Occupancy {
+    /// CVMs that exist: from the create call until `TERMINATED` or `LAUNCH_FAILED`.
+    pub cvms_alive: u64,
+    /// Quota held: live CVMs plus grants whose create call still waits in the backend's queue.
+    pub quota_in_use: u64,
+}
+
+pub trait Recorder {
+    /// A state change; `from` is `None` for a new entity.
+    fn state_change(
+        &mut self,
+        time: SimTime,
+        entity: Entity,
+        from: Option<&'static str>,
+        to: &'static str,
+        cause: &'static str,
+    );
+
+    fn request(&mut self, request: &RequestRecord);
+
+    /// Called whenever the number of live CVMs or the quota in use changes.
+    fn occupancy(&mut self, _time: SimTime, _now: Occupancy) {}
+}
+
+/// Records nothing: for benchmarks and for runs that only want the final state.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NullRecorder;
+
+impl Recorder for NullRecorder {
+    fn state_change(&mut self, _: SimTime, _: Entity, _: Option<&'static str>, _: &'static str, _: &'static str) {}
+    fn request(&mut self, _: &RequestRecord) {}
+}

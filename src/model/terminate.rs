@@ -1,0 +1,87 @@
+//! TerminateTaskInstance's effect on one task instance (SPEC §1.4, seeds 000 and 002).
+//!
+//! By the instance's state when the request takes effect:
+//! - `SUCCEED`, `FAILED`: nothing happens (`no_op`).
+//! - `SUBMITTED`, `PENDING`, `RUNNABLE`: `FAILED` at once (`immediate`). A `RUNNABLE` instance
+//!   leaves the quota queue, or gives back its grant if its create call was still queued.
+//! - `STARTING`, `RUNNING`, `FAILED_INTERRUPTED` in an anonymous environment: "Batch terminates
+//!   the CVM first and then sets them to the FAILED state" (`cvm`). A CVM still being created
+//!   "cannot be terminated immediately": the termination is registered in the bypass
+//!   ([`super::bypass`], path `bypass`). From acceptance on, the instance's run no longer decides
+//!   its fate: it stays in its state until the CVM is `TERMINATED`, then it is `FAILED`.
+//! - Named environment under `restart_cvm` (seed 000: "the task instance changes to FAILED, then
+//!   the related CVM instance is restarted"): `FAILED` at once, then the node reboots and returns
+//!   to the pool (`restart`). Under `reject` the API refuses before getting here.
+//!
+//! A request for an instance already being terminated changes nothing. The first accepted
+//! request that covers an instance sets its `path` and `terminate_requested_s`.
+
+use crate::engine::SimTime;
+
+use super::config::EnvRef;
+use super::instance::NO_CVM;
+use super::state::{CvmState, InstanceState::*, TerminationPath};
+use super::{Model, Recorder};
+
+impl<R: Recorder> Model<R> {
+    /// Applies the rule to instance `i` now, for a request that arrived at `requested`.
+    pub(super) fn terminate_instance(&mut self, i: u32, requested: SimTime) {
+        let now = self.now;
+        let named = matches!(self.env_of(i), EnvRef::Named(_));
+        let inst = &mut self.instances[i as usize];
+        if inst.is_being_terminated() {
+            return;
+        }
+        match inst.state {
+            Succeed | Failed => inst.set_path(TerminationPath::NoOp, Some(requested)),
+            Submitted | Pending | Runnable => {
+                inst.set_path(TerminationPath::Immediate, Some(requested));
+                inst.set_terminated(now);
+                inst.cancel_waiting();
+                let gave_back_grant = std::mem::take(&mut inst.holds_grant);
+                self.set_instance_state(i, Failed, "terminated");
+                if gave_back_grant {
+                    self.release_quota(0);
+                }
+            }
+            Starting | Running | FailedInterrupted if named => {
+                inst.set_path(TerminationPath::Restart, Some(requested));
+                inst.set_terminated(now);
+                inst.cancel_waiting();
+                let node = std::mem::replace(&mut inst.cvm, NO_CVM);
+                self.set_instance_state(i, Failed, "terminated");
+                if node != NO_CVM {
+                    self.restart_node(node);
+                }
+            }
+            Starting | Running | FailedInterrupted => {
+                inst.cancel_waiting();
+                let cvm = inst.cvm;
+                let cvm_state = (cvm != NO_CVM).then(|| self.cvms[cvm as usize].state);
+                let inst = &mut self.instances[i as usize];
+                match cvm_state {
+                    Some(CvmState::Pending) => {
+                        inst.set_path(TerminationPath::Bypass, Some(requested));
+                        self.cvms[cvm as usize].bypass_registered = true;
+                    }
+                    Some(CvmState::Running | CvmState::ShuttingDown) => {
+                        inst.set_path(TerminationPath::Cvm, Some(requested));
+                        self.request_cvm_termination(cvm);
+                    }
+                    // Nothing left to terminate (the CVM was reclaimed by an interruption).
+                    _ => {
+                        inst.set_path(TerminationPath::Cvm, Some(requested));
+                        inst.set_terminated(now);
+                        self.set_instance_state(i, Failed, "terminated");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records that a request covering `i` was refused with
+    /// `UnsupportedOperation.TerminateOperationWithEnvId`.
+    pub(super) fn termination_rejected(&mut self, i: u32) {
+        self.instances[i as usize].set_path(TerminationPath::Rejected, None);
+    }
+}
