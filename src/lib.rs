@@ -1,2 +1,27 @@
+//! # termsim
+//!
+//! A deterministic discrete-event simulator of a cloud batch service's termination backend,
+//! modelled on Tencent Cloud Batch's `TerminateTaskInstance` and `TerminateJob`.
+//!
+//! Data flows one way: a [`scenario`] file becomes a [`model::Config`]; the [`model`] runs on
+//! the [`engine`] and reports every state change and API call to a [`model::Recorder`]; the
+//! [`output`] module streams those to CSV and summarises the final state.
+//!
+//! ```
+//! use termsim::model::{Model, NullRecorder};
+//!
+//! let scenario = termsim::scenario::default_scenario();
+//! let mut model = Model::new(scenario.config.clone(), NullRecorder);
+//! model.run();
+//! let (outcome, _) = model.finish();
+//! assert!(outcome.instances.iter().all(|i| i.state.is_final()));
+//! ```
+
 pub mod engine;
+pub mod expect;
 pub mod model;
+pub mod output;
+pub mod progress;
+pub mod scenario;
+
+pub use output::{RunOptions, RunReport, run_to_dir};

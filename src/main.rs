@@ -1,1 +1,128 @@
-fn main(){}
+//! The `termsim` command line: parses arguments, calls the library, maps outcomes to exit codes
+//! (0 success, 1 an expectation failed, 2 bad input or a run that could not complete).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use termsim::scenario::{self, Scenario};
+use termsim::{RunOptions, run_to_dir};
+
+#[derive(Parser)]
+#[command(name = "termsim", version, about = "Simulates a cloud batch service's termination backend")]
+struct Cli {
+    /// No progress bar.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs one scenario (without SCENARIO: the built-in default) and writes its outputs.
+    Run {
+        /// A scenario file (JSON).
+        scenario: Option<PathBuf>,
+        /// Output folder. Default: results/<scenario name>/
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overrides the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Draw no charts (this version draws none yet; the flag is accepted for scripts).
+        #[arg(long)]
+        no_charts: bool,
+        /// Do not write timeline.csv.
+        #[arg(long)]
+        no_timeline: bool,
+    },
+    /// Checks scenario files without running them.
+    Validate {
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+    /// Prints the JSON Schema of scenario files.
+    Schema,
+}
+
+fn load(path: &Option<PathBuf>) -> Result<Scenario, ExitCode> {
+    let loaded = match path {
+        Some(p) => scenario::load(p),
+        None => Ok(scenario::default_scenario()),
+    };
+    loaded.map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, seed: Option<u64>, no_timeline: bool) -> ExitCode {
+    let mut scenario = match load(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    for w in &scenario.warnings {
+        eprintln!("{w}");
+    }
+    if let Some(seed) = seed {
+        scenario.config.seed = seed;
+    }
+    let out = out.clone().unwrap_or_else(|| PathBuf::from("results").join(&scenario.config.name));
+    let options = RunOptions { out, timeline: !no_timeline, progress: !cli.quiet };
+    let report = match run_to_dir(&scenario, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let s = &report.summary;
+    eprintln!(
+        "{}: {} events in {:.2} s; {} instances, {} terminated (p99 latency {} s); results in {}",
+        scenario.config.name,
+        report.events,
+        report.wall.as_secs_f64(),
+        s["instances"]["total"],
+        s["termination_latency_s"]["count"],
+        s["termination_latency_s"]["p99"],
+        report.out.display()
+    );
+    if report.verdicts.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("expectations:");
+    for v in &report.verdicts {
+        eprintln!("  {v}");
+    }
+    if report.verdicts.iter().all(|v| v.passed) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Run { scenario, out, seed, no_charts: _, no_timeline } => run(&cli, scenario, out, *seed, *no_timeline),
+        Command::Validate { scenarios } => {
+            let mut code = ExitCode::SUCCESS;
+            for path in scenarios {
+                match scenario::load(path) {
+                    Ok(s) => {
+                        for w in &s.warnings {
+                            eprintln!("{w}");
+                        }
+                        println!("ok: {} ({} task instances)", path.display(), s.config.total_instances());
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        code = ExitCode::from(2);
+                    }
+                }
+            }
+            code
+        }
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&scenario::schema()).expect("plain JSON"));
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `summary.json`: the figures of a run, deterministic (SPEC §4).
+//!
+//! Percentiles use the nearest-rank method: p-th percentile of n sorted values is the value of
+//! rank ⌈p/100 × n⌉. Times are seconds; values that do not apply are `null`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::engine::SimTime;
+use crate::model::{ErrorCode, Outcome};
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub sim_end_s: f64,
+    pub events: u64,
+    pub instances: InstanceCounts,
+    pub termination_latency_s: LatencyStats,
+    pub release_latency_s: LatencyStats,
+    pub jobs: Vec<JobSummary>,
+    pub requests: RequestSummary,
+    pub peak_cvms: u64,
+    pub quota_cvm_seconds_after_request: Option<f64>,
+    pub expect: Vec<crate::expect::Verdict>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InstanceCounts {
+    pub total: u64,
+    pub by_final_state: BTreeMap<&'static str, u64>,
+    pub by_path: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct LatencyStats {
+    pub count: u64,
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobSummary {
+    pub id: String,
+    pub final_state: Option<&'static str>,
+    pub terminate_requested_s: Option<f64>,
+    pub terminated_s: Option<f64>,
+    pub latency_s: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequestSummary {
+    pub total: u64,
+    pub ok: u64,
+    pub by_error: BTreeMap<&'static str, u64>,
+}
+
+fn secs(t: SimTime) -> f64 {
+    t.as_secs_f64()
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[u64], p: u64) -> u64 {
+    let rank = (p * sorted.len() as u64).div_ceil(100).max(1);
+    sorted[rank as usize - 1]
+}
+
+impl LatencyStats {
+    /// Latencies in microseconds, in any order.
+    pub fn of(mut values: Vec<u64>) -> Self {
+        if values.is_empty() {
+            return LatencyStats::default();
+        }
+        values.sort_unstable();
+        let n = values.len() as u64;
+        let sum: u128 = values.iter().map(|&v| u128::from(v)).sum();
+        // The mean is rounded to the microsecond like every other figure.
+        let mean = ((sum + u128::from(n) / 2) / u128::from(n)) as u64;
+        let s = |us: u64| Some(us as f64 / 1e6);
+        LatencyStats {
+            count: n,
+            mean: s(mean),
+            p50: s(percentile(&values, 50)),
+            p90: s(percentile(&values, 90)),
+            p99: s(percentile(&values, 99)),
+            max: s(*values.last().expect("not empty")),
+        }
+    }
+}
+
+pub fn summarise(outcome: &Outcome) -> Summary {
+    let mut by_final_state = BTreeMap::new();
+    let mut by_path = BTreeMap::new();
+    let mut termination = Vec::new();
+    let mut release = Vec::new();
+    for inst in &outcome.instances {
+        *by_final_state.entry(inst.state.as_str()).or_insert(0) += 1;
+        *by_path.entry(inst.path.as_str()).or_insert(0) += 1;
+        if let Some(requested) = inst.terminate_requested() {
+            if let Some(t) = inst.terminated() {
+                termination.push((t - requested).micros());
+            }
+            if let Some(t) = inst.released() {
+                release.push((t - requested).micros());
+            }
+        }
+    }
+    let jobs = outcome
+        .jobs
+        .iter()
+        .zip(&outcome.config.jobs)
+        .map(|(rt, cfg)| JobSummary {
+            id: cfg.id.clone(),
+            final_state: rt.state.map(|s| s.as_str()),
+            terminate_requested_s: rt.terminate_requested.map(secs),
+            terminated_s: rt.terminated.map(secs),
+            latency_s: rt.terminate_requested.zip(rt.terminated).map(|(r, t)| secs(t - r)),
+        })
+        .collect();
+    let by_error = ErrorCode::ALL
+        .iter()
+        .zip(outcome.requests.by_error)
+        .filter(|&(_, n)| n > 0)
+        .map(|(e, n)| (e.as_str(), n))
+        .collect();
+    Summary {
+        scenario: outcome.config.name.clone(),
+        seed: outcome.config.seed,
+        sim_end_s: secs(outcome.sim_end),
+        events: outcome.events,
+        instances: InstanceCounts { total: outcome.instances.len() as u64, by_final_state, by_path },
+        termination_latency_s: LatencyStats::of(termination),
+        release_latency_s: LatencyStats::of(release),
+        jobs,
+        requests: RequestSummary { total: outcome.requests.total, ok: outcome.requests.ok, by_error },
+        peak_cvms: outcome.peak_cvms,
+        quota_cvm_seconds_after_request: outcome.quota_cvm_seconds_after_request,
+        expect: Vec::new(),
+    }
+}
+
+impl Summary {
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).expect("a summary is plain data")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=10).map(|s| s * 1_000_000).collect();
+        let stats = LatencyStats::of(v);
+        assert_eq!(stats.count, 10);
+        assert_eq!(stats.mean, Some(5.5));
+        assert_eq!(stats.p50, Some(5.0));
+        assert_eq!(stats.p90, Some(9.0));
+        assert_eq!(stats.p99, Some(10.0));
+        assert_eq!(stats.max, Some(10.0));
+        assert_eq!(LatencyStats::of(Vec::new()).p99, None);
+    }
+}

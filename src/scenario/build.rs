@@ -1,0 +1,445 @@
+//! From a parsed file to the model's [`Config`]: cross-field checks (references, ranges, limits,
+//! dependency cycles) and the conversion of every value to the model's units.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::engine::{Delay, SimTime};
+use crate::expect::Expectation;
+use crate::model::config::{
+    Api, Backend, Client, ClientKind, Config, CreateFailedState, Cvm, EnvRef, Environment, FailedAction, IndexList,
+    Job, Jitter, NamedEnvPolicy, RateLimitAlgorithm, Retry, Task,
+};
+use crate::model::ids::{is_env_id, is_job_id};
+
+use super::error::{InputError, JsonPath};
+use super::file::*;
+use super::limits::*;
+use super::locate::locate;
+use super::values::{DistributionSpec, IndicesSpec, MAX_EMPIRICAL_VALUES, parse_duration};
+
+/// Builds errors that point into the scenario's text.
+pub(super) struct Ctx<'a> {
+    pub text: &'a str,
+    pub file: &'a Path,
+    pub warnings: Vec<String>,
+}
+
+type Result<T> = std::result::Result<T, InputError>;
+
+impl Ctx<'_> {
+    fn err(&self, path: &JsonPath, message: impl Into<String>) -> InputError {
+        InputError {
+            file: self.file.to_owned(),
+            position: Some(locate(self.text, &path.0)),
+            path: Some(path.clone()),
+            message: message.into(),
+        }
+    }
+
+    fn warn(&mut self, path: &JsonPath, message: impl AsRef<str>) {
+        let (line, column) = locate(self.text, &path.0);
+        self.warnings.push(format!("{}:{line}:{column}: {path}: warning: {}", self.file.display(), message.as_ref()));
+    }
+
+    fn check(&self, ok: bool, path: &JsonPath, message: impl FnOnce() -> String) -> Result<()> {
+        if ok { Ok(()) } else { Err(self.err(path, message())) }
+    }
+
+    fn rate(&self, value: f64, path: &JsonPath, what: &str) -> Result<f64> {
+        self.check(value.is_finite() && value > 0.0 && value <= MAX_RATE, path, || {
+            format!("{what} must be a positive number of calls per second, at most {MAX_RATE}, got {value}")
+        })?;
+        Ok(value)
+    }
+
+    fn delay(&self, spec: &DistributionSpec, path: &JsonPath) -> Result<Delay> {
+        let us = |d: &super::values::DurationValue| d.0.micros() as f64;
+        Ok(match spec {
+            DistributionSpec::Constant(d) => Delay::Constant(d.0),
+            DistributionSpec::Uniform { min, max } => Delay::Uniform { min: min.0.micros(), max: max.0.micros() },
+            DistributionSpec::Exponential { mean } => Delay::exponential(us(mean)).expect("mean checked positive"),
+            DistributionSpec::Normal { mean, std } if std.0 == SimTime::ZERO => Delay::Constant(mean.0),
+            DistributionSpec::Normal { mean, std } => Delay::normal(us(mean), us(std)).expect("finite parameters"),
+            DistributionSpec::Lognormal { median, sigma } if *sigma == 0.0 => Delay::Constant(median.0),
+            DistributionSpec::Lognormal { median, sigma } => {
+                Delay::lognormal(us(median), *sigma).expect("parameters checked when parsed")
+            }
+            DistributionSpec::Empirical(e) => match (&e.values, &e.csv, &e.column) {
+                (Some(values), _, _) => Delay::Empirical(values.iter().map(|v| v.0).collect()),
+                (None, Some(csv), Some(column)) => Delay::Empirical(self.empirical_csv(csv, column, path)?),
+                _ => unreachable!("the form is checked when parsed"),
+            },
+        })
+    }
+
+    /// Reads a column of durations from a CSV file beside the scenario.
+    fn empirical_csv(&self, csv_path: &str, column: &str, path: &JsonPath) -> Result<Arc<[SimTime]>> {
+        let field = path.key("empirical").key("csv");
+        let base = self.file.parent().unwrap_or(Path::new("."));
+        let full = base.join(csv_path);
+        let csv_err = |line: Option<usize>, msg: String| InputError {
+            file: full.clone(),
+            position: line.map(|l| (l, 1)),
+            path: Some(field.clone()),
+            message: msg,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_path(&full)
+            .map_err(|e| self.err(&field, format!("cannot read `{}`: {e}", full.display())))?;
+        let headers = reader.headers().map_err(|e| csv_err(Some(1), format!("cannot read the header: {e}")))?;
+        let Some(col) = headers.iter().position(|h| h == column) else {
+            return Err(csv_err(Some(1), format!("no column `{column}` (columns: {})", headers.iter().collect::<Vec<_>>().join(", "))));
+        };
+        let mut values = Vec::new();
+        for (n, record) in reader.records().enumerate() {
+            let line = n + 2;
+            let record = record.map_err(|e| csv_err(Some(line), e.to_string()))?;
+            let cell = record.get(col).unwrap_or("");
+            let value = parse_duration(cell).map_err(|e| csv_err(Some(line), format!("column `{column}`: {e}")))?;
+            values.push(value);
+            if values.len() > MAX_EMPIRICAL_VALUES {
+                return Err(csv_err(Some(line), format!("more than {MAX_EMPIRICAL_VALUES} values")));
+            }
+        }
+        if values.is_empty() {
+            return Err(csv_err(None, format!("column `{column}` has no values")));
+        }
+        Ok(values.into())
+    }
+}
+
+fn is_plain_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> Result<(Config, Vec<Expectation>)> {
+    let root = JsonPath::root();
+    let name = match &file.name {
+        Some(n) => {
+            ctx.check(is_plain_name(n) && n != "." && n != "..", &root.key("name"), || {
+                format!("`{n}` is not a usable name: letters, digits, `-`, `_` and `.`, at most 128 (it names the output folder)")
+            })?;
+            n.clone()
+        }
+        None => default_name.to_owned(),
+    };
+    ctx.check(file.horizon.0 > SimTime::ZERO, &root.key("horizon"), || "the horizon must be positive".into())?;
+
+    let backend = build_backend(ctx, &file.backend)?;
+    let environments = build_environments(ctx, &file.environments)?;
+    let jobs = build_jobs(ctx, file, &environments)?;
+    let clients = build_clients(ctx, file, &jobs)?;
+    let expectations = file
+        .expect
+        .iter()
+        .map(|(metric, rule)| {
+            Expectation::parse(metric, rule).map_err(|e| ctx.err(&root.key("expect").key(metric), e))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let config = Config { name, seed: file.seed, horizon: file.horizon.0, backend, environments, jobs, clients };
+    Ok((config, expectations))
+}
+
+fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
+    let p = JsonPath::root().key("backend");
+    let api = p.key("api");
+    let limits = [
+        (b.api.limits.terminate_task_instance, "TerminateTaskInstance"),
+        (b.api.limits.terminate_job, "TerminateJob"),
+    ];
+    for (limit, action) in limits {
+        ctx.check((1..=MAX_RATE as u32).contains(&limit), &api.key("limits").key(action), || {
+            format!("a rate limit is a whole number of calls per second from 1 to {MAX_RATE}, got {limit}")
+        })?;
+    }
+    let cvm = p.key("cvm");
+    let rate = b.cvm.interruption_rate_per_hour;
+    ctx.check(rate.is_finite() && (0.0..=1e6).contains(&rate), &cvm.key("interruption_rate_per_hour"), || {
+        format!("must be a rate per hour from 0 to 1000000, got {rate}")
+    })?;
+    let create_rate_limit =
+        b.cvm.create_rate_limit.map(|r| ctx.rate(r, &cvm.key("create_rate_limit"), "create_rate_limit")).transpose()?;
+    let terminate_rate_limit = b
+        .cvm
+        .terminate_rate_limit
+        .map(|r| ctx.rate(r, &cvm.key("terminate_rate_limit"), "terminate_rate_limit"))
+        .transpose()?;
+    if let Some(max) = b.quota.max_cvms {
+        ctx.check(max >= 1, &p.key("quota").key("max_cvms"), || "the quota must allow at least one CVM (or be null)".into())?;
+    }
+    let workers = b.job_termination.workers;
+    ctx.check((1..=MAX_WORKERS).contains(&workers), &p.key("job_termination").key("workers"), || {
+        format!("from 1 to {MAX_WORKERS} workers, got {workers}")
+    })?;
+    Ok(Backend {
+        api: Api {
+            latency: ctx.delay(&b.api.latency, &api.key("latency"))?,
+            rate_limit: match b.api.rate_limit {
+                RateLimitFile::FixedWindow => RateLimitAlgorithm::FixedWindow,
+                RateLimitFile::TokenBucket => RateLimitAlgorithm::TokenBucket,
+            },
+            limits: [b.api.limits.terminate_task_instance, b.api.limits.terminate_job],
+            internal_error_rate: b.api.internal_error_rate.0,
+        },
+        cvm: Cvm {
+            creation_delay: ctx.delay(&b.cvm.creation_delay, &cvm.key("creation_delay"))?,
+            creation_failure_rate: b.cvm.creation_failure_rate.0,
+            termination_delay: ctx.delay(&b.cvm.termination_delay, &cvm.key("termination_delay"))?,
+            restart_delay: ctx.delay(&b.cvm.restart_delay, &cvm.key("restart_delay"))?,
+            interruption_rate_per_hour: rate,
+            create_rate_limit,
+            terminate_rate_limit,
+        },
+        quota_max_cvms: b.quota.max_cvms,
+        submit_delay: ctx.delay(&b.submit_delay, &p.key("submit_delay"))?,
+        bypass_poll_interval: b.bypass.poll_interval.0,
+        job_termination_per_instance: b.job_termination.per_instance.0,
+        job_termination_workers: workers,
+        named_env_termination: match b.named_env_termination {
+            NamedEnvPolicyFile::Reject => NamedEnvPolicy::Reject,
+            NamedEnvPolicyFile::RestartCvm => NamedEnvPolicy::RestartCvm,
+        },
+    })
+}
+
+fn build_environments(ctx: &Ctx, envs: &[EnvironmentFile]) -> Result<Vec<Environment>> {
+    let p = JsonPath::root().key("environments");
+    ctx.check(envs.len() <= MAX_ENVIRONMENTS, &p, || format!("at most {MAX_ENVIRONMENTS} environments"))?;
+    let mut seen = HashSet::new();
+    let mut nodes = 0u64;
+    for (k, env) in envs.iter().enumerate() {
+        let e = p.index(k);
+        ctx.check(is_env_id(&env.id), &e.key("id"), || {
+            format!("`{}` is not an environment id: `env-` and 8 lowercase letters or digits", env.id)
+        })?;
+        ctx.check(seen.insert(&env.id), &e.key("id"), || format!("environment `{}` is defined twice", env.id))?;
+        ctx.check(env.nodes >= 1, &e.key("nodes"), || "an environment needs at least one node".into())?;
+        nodes += u64::from(env.nodes);
+        ctx.check(nodes <= MAX_NODES, &e.key("nodes"), || format!("at most {MAX_NODES} nodes in all environments"))?;
+    }
+    Ok(envs.iter().map(|e| Environment { id: e.id.clone(), nodes: e.nodes }).collect())
+}
+
+fn build_jobs(ctx: &Ctx, file: &ScenarioFile, envs: &[Environment]) -> Result<Vec<Job>> {
+    let p = JsonPath::root().key("jobs");
+    ctx.check(!file.jobs.is_empty(), &p, || "a scenario needs at least one job".into())?;
+    ctx.check(file.jobs.len() <= MAX_JOBS, &p, || format!("at most {MAX_JOBS} jobs"))?;
+    let mut ids = HashSet::new();
+    let mut total = 0u64;
+    let mut jobs = Vec::with_capacity(file.jobs.len());
+    for (k, job) in file.jobs.iter().enumerate() {
+        let jp = p.index(k);
+        ctx.check(is_job_id(&job.id), &jp.key("id"), || {
+            format!("`{}` is not a job id: `job-` and 8 lowercase letters or digits (e.g. job-rybewp57)", job.id)
+        })?;
+        ctx.check(ids.insert(&job.id), &jp.key("id"), || format!("job `{}` is defined twice", job.id))?;
+        let env = if job.env == "anonymous" {
+            EnvRef::Anonymous
+        } else {
+            let found = envs.iter().position(|e| e.id == job.env);
+            let Some(found) = found else {
+                return Err(ctx.err(&jp.key("env"), format!(
+                    "`{}` is neither \"anonymous\" nor an environment of `environments`", job.env
+                )));
+            };
+            EnvRef::Named(found as u32)
+        };
+        let tp = jp.key("tasks");
+        ctx.check(!job.tasks.is_empty(), &tp, || "a job needs at least one task".into())?;
+        ctx.check(job.tasks.len() <= MAX_TASKS_PER_JOB, &tp, || format!("at most {MAX_TASKS_PER_JOB} tasks per job"))?;
+        let mut by_name = HashMap::new();
+        for (t, task) in job.tasks.iter().enumerate() {
+            ctx.check(is_plain_name(&task.name), &tp.index(t).key("name"), || {
+                format!("`{}` is not a task name: letters, digits, `-`, `_` and `.`, at most 128", task.name)
+            })?;
+            if by_name.insert(task.name.as_str(), t).is_some() {
+                return Err(ctx.err(&tp.index(t).key("name"), format!("task `{}` is defined twice in this job", task.name)));
+            }
+        }
+        let mut tasks = Vec::with_capacity(job.tasks.len());
+        for (t, task) in job.tasks.iter().enumerate() {
+            let tk = tp.index(t);
+            ctx.check(task.instances >= 1, &tk.key("instances"), || "a task needs at least one instance".into())?;
+            total += u64::from(task.instances);
+            ctx.check(total <= u64::from(MAX_INSTANCES), &tk.key("instances"), || {
+                format!("a scenario may hold at most {MAX_INSTANCES} task instances in all; this brings it to {total}")
+            })?;
+            ctx.check(task.retry_count <= MAX_ATTEMPTS, &tk.key("retry_count"), || format!("at most {MAX_ATTEMPTS}"))?;
+            let mut depends_on = Vec::with_capacity(task.depends_on.len());
+            for (d, dep) in task.depends_on.iter().enumerate() {
+                let dp = tk.key("depends_on").index(d);
+                let Some(&target) = by_name.get(dep.as_str()) else {
+                    return Err(ctx.err(&dp, format!("no task `{dep}` in job `{}`", job.id)));
+                };
+                ctx.check(target != t, &dp, || format!("task `{dep}` depends on itself"))?;
+                ctx.check(!depends_on.contains(&(target as u32)), &dp, || format!("`{dep}` is listed twice"))?;
+                depends_on.push(target as u32);
+            }
+            tasks.push(Task {
+                name: task.name.clone(),
+                instances: task.instances,
+                runtime: ctx.delay(&task.runtime, &tk.key("runtime"))?,
+                failure_rate: task.failure_rate.0,
+                retry_count: task.retry_count,
+                failed_action: match task.failed_action {
+                    FailedActionFile::Terminate => FailedAction::Terminate,
+                    FailedActionFile::Interrupt => FailedAction::Interrupt,
+                },
+                depends_on,
+            });
+        }
+        check_acyclic(ctx, &tasks, &tp)?;
+        jobs.push(Job {
+            id: job.id.clone(),
+            submit_at: job.submit_at.0,
+            env,
+            state_if_create_cvm_failed: match job.state_if_create_cvm_failed {
+                CreateFailedFile::Failed => CreateFailedState::Failed,
+                CreateFailedFile::Runnable => CreateFailedState::Runnable,
+            },
+            tasks,
+        });
+    }
+    Ok(jobs)
+}
+
+/// Depth-first search for a cycle; the error points at the dependency that closes it.
+fn check_acyclic(ctx: &Ctx, tasks: &[Task], tp: &JsonPath) -> Result<()> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let mut mark = vec![Mark::New; tasks.len()];
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for start in 0..tasks.len() {
+        if mark[start] != Mark::New {
+            continue;
+        }
+        mark[start] = Mark::Open;
+        stack.push((start, 0));
+        while let Some(&mut (t, ref mut next)) = stack.last_mut() {
+            if let Some(&dep) = tasks[t].depends_on.get(*next) {
+                let d = *next;
+                *next += 1;
+                match mark[dep as usize] {
+                    Mark::New => {
+                        mark[dep as usize] = Mark::Open;
+                        stack.push((dep as usize, 0));
+                    }
+                    Mark::Open => {
+                        let from = stack.iter().position(|&(s, _)| s == dep as usize).expect("open tasks are on the stack");
+                        let mut cycle: Vec<&str> = stack[from..].iter().map(|&(s, _)| tasks[s].name.as_str()).collect();
+                        cycle.push(&tasks[dep as usize].name);
+                        return Err(ctx.err(
+                            &tp.index(t).key("depends_on").index(d),
+                            format!("dependency cycle: {}", cycle.join(" -> ")),
+                        ));
+                    }
+                    Mark::Done => {}
+                }
+            } else {
+                mark[t] = Mark::Done;
+                stack.pop();
+            }
+        }
+    }
+    Ok(())
+}
+
+fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job]) -> Result<Vec<Client>> {
+    let p = JsonPath::root().key("clients");
+    ctx.check(file.clients.len() <= MAX_CLIENTS, &p, || format!("at most {MAX_CLIENTS} clients"))?;
+    let mut clients = Vec::with_capacity(file.clients.len());
+    for (k, c) in file.clients.iter().enumerate() {
+        let cp = p.index(k);
+        let kind_name = c.kind.as_str();
+        let not_for = |present: bool, field: &str| -> Result<()> {
+            ctx.check(!present, &cp.key(field), || format!("`{field}` does not apply to a {kind_name} client"))
+        };
+        let Some(job_id) = &c.job else {
+            return Err(ctx.err(&cp, format!("a {kind_name} client needs `job`")));
+        };
+        let at = c.at.map_or(SimTime::ZERO, |d| d.0);
+        let job = jobs.iter().find(|j| j.id == *job_id);
+        let kind = match c.kind {
+            ClientType::TerminateJob => {
+                not_for(c.task.is_some(), "task")?;
+                not_for(c.indices.is_some(), "indices")?;
+                not_for(c.rate.is_some(), "rate")?;
+                ClientKind::TerminateJob { at, job: job_id.clone() }
+            }
+            ClientType::TerminateTaskInstances => {
+                let Some(task_name) = &c.task else {
+                    return Err(ctx.err(&cp, "a terminate_task_instances client needs `task`"));
+                };
+                let rate = ctx.rate(c.rate.unwrap_or(2.0), &cp.key("rate"), "rate")?;
+                let task = job.and_then(|j| j.tasks.iter().find(|t| t.name == *task_name));
+                let indices = match c.indices.clone().unwrap_or(IndicesSpec::All) {
+                    IndicesSpec::All => match task {
+                        Some(t) => IndexList::Range { from: 0, to: i64::from(t.instances) - 1 },
+                        None => IndexList::List(Vec::new()),
+                    },
+                    IndicesSpec::List(v) => IndexList::List(v),
+                    IndicesSpec::Range { from, to } => IndexList::Range { from, to },
+                };
+                if job.is_some() && task.is_none() {
+                    ctx.warn(&cp.key("task"), format!("job `{job_id}` has no task `{task_name}`: the calls will get ResourceNotFound.TaskInstance"));
+                }
+                if let Some(t) = task {
+                    let n = i64::from(t.instances);
+                    let outside = (0..indices.len()).filter(|&i| !(0..n).contains(&indices.get(i))).count();
+                    if outside > 0 {
+                        ctx.warn(&cp.key("indices"), format!("{outside} of the indices are outside 0..{}: those calls will get ResourceNotFound.TaskInstance", n - 1));
+                    }
+                }
+                if indices.is_empty() {
+                    ctx.warn(&cp.key("indices"), "this client makes no call");
+                }
+                ClientKind::TerminateTaskInstances { at, job: job_id.clone(), task: task_name.clone(), indices, rate }
+            }
+        };
+        if !is_job_id(job_id) {
+            ctx.warn(&cp.key("job"), format!("`{job_id}` is not a job id: the calls will get InvalidParameter.JobIdMalformed"));
+        } else if let Some(job) = job {
+            if at < job.submit_at {
+                ctx.warn(&cp.key("at"), format!("job `{job_id}` is submitted at {} s, after this client's first call", job.submit_at));
+            }
+        } else {
+            ctx.warn(&cp.key("job"), format!("no job `{job_id}` in the scenario: the calls will get a ResourceNotFound error"));
+        }
+        let retry = match &c.retry {
+            None => None,
+            Some(r) => {
+                let rp = cp.key("retry");
+                ctx.check((1..=MAX_ATTEMPTS).contains(&r.max_attempts), &rp.key("max_attempts"), || {
+                    format!("from 1 to {MAX_ATTEMPTS} attempts, got {}", r.max_attempts)
+                })?;
+                ctx.check(r.multiplier.is_finite() && (1.0..=1000.0).contains(&r.multiplier), &rp.key("multiplier"), || {
+                    format!("the multiplier must be from 1 to 1000, got {}", r.multiplier)
+                })?;
+                Some(Retry {
+                    max_attempts: r.max_attempts,
+                    base: r.base.0,
+                    max: r.max.0,
+                    multiplier: r.multiplier,
+                    jitter: match r.jitter {
+                        JitterFile::None => Jitter::None,
+                        JitterFile::Full => Jitter::Full,
+                        JitterFile::Equal => Jitter::Equal,
+                    },
+                })
+            }
+        };
+        let name = c.name.clone().unwrap_or_else(|| format!("{kind_name}-{k}"));
+        ctx.check(!name.is_empty() && name.len() <= 128, &cp.key("name"), || "a client name has 1 to 128 characters".into())?;
+        let account = c.account.clone().unwrap_or_else(|| "default".into());
+        ctx.check(!account.is_empty() && account.len() <= 128, &cp.key("account"), || "an account has 1 to 128 characters".into())?;
+        clients.push(Client { name, account, kind, retry });
+    }
+    Ok(clients)
+}

@@ -1,0 +1,365 @@
+//! The scenario file as written: every field, its default, and its JSON Schema.
+//!
+//! Unknown fields are errors everywhere. Defaults are those of SPEC §2's example, so a scenario
+//! that leaves a field out behaves as that example does.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::SimTime;
+
+use super::values::{DistributionSpec, DurationValue, IndicesSpec, Probability};
+
+fn secs(s: u64) -> DurationValue {
+    DurationValue(SimTime::from_secs(s))
+}
+fn millis(ms: u64) -> DurationValue {
+    DurationValue(SimTime::from_millis(ms))
+}
+fn constant(d: DurationValue) -> DistributionSpec {
+    DistributionSpec::Constant(d)
+}
+
+/// A termsim scenario.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Names the run; outputs go to `results/<name>/` by default. Default: the file's stem.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Seed of every random stream. Default: 0.
+    #[serde(default)]
+    pub seed: u64,
+    /// Events after this instant are not run. Default: `"24h"`.
+    #[serde(default = "default_horizon")]
+    pub horizon: DurationValue,
+    #[serde(default)]
+    pub backend: BackendFile,
+    /// Named compute environments (SubmitJob's `EnvId`).
+    #[serde(default)]
+    pub environments: Vec<EnvironmentFile>,
+    /// At least one job.
+    pub jobs: Vec<JobFile>,
+    #[serde(default)]
+    pub clients: Vec<ClientFile>,
+    /// Expectations checked after the run: a dotted path into `summary.json` mapped to an
+    /// operator and a number, e.g. `"termination_latency_s.p99": "<= 180"`.
+    #[serde(default)]
+    pub expect: BTreeMap<String, String>,
+}
+
+fn default_horizon() -> DurationValue {
+    secs(24 * 3600)
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendFile {
+    pub api: ApiFile,
+    pub cvm: CvmFile,
+    pub quota: QuotaFile,
+    /// From SUBMITTED to PENDING, sampled once per job. Default: `"2s"`.
+    pub submit_delay: DistributionSpec,
+    pub bypass: BypassFile,
+    pub job_termination: JobTerminationFile,
+    /// What TerminateTaskInstance and TerminateJob do in a named environment: `"reject"`
+    /// (seed 002, default) or `"restart_cvm"` (seed 000).
+    pub named_env_termination: NamedEnvPolicyFile,
+}
+
+impl Default for BackendFile {
+    fn default() -> Self {
+        BackendFile {
+            api: ApiFile::default(),
+            cvm: CvmFile::default(),
+            quota: QuotaFile::default(),
+            submit_delay: constant(secs(2)),
+            bypass: BypassFile::default(),
+            job_termination: JobTerminationFile::default(),
+            named_env_termination: NamedEnvPolicyFile::Reject,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NamedEnvPolicyFile {
+    Reject,
+    RestartCvm,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiFile {
+    /// From a call to its answer. Default: `"20ms"`.
+    pub latency: DistributionSpec,
+    /// `"fixed_window"` (default) or `"token_bucket"`.
+    pub rate_limit: RateLimitFile,
+    pub limits: LimitsFile,
+    /// Share of calls (past the rate limit) answered `InternalError`. Default: 0.
+    pub internal_error_rate: Probability,
+}
+
+impl Default for ApiFile {
+    fn default() -> Self {
+        ApiFile {
+            latency: constant(millis(20)),
+            rate_limit: RateLimitFile::FixedWindow,
+            limits: LimitsFile::default(),
+            internal_error_rate: Probability(0.0),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitFile {
+    FixedWindow,
+    TokenBucket,
+}
+
+/// Calls per second per account (whole numbers, at least 1). Defaults: 2 and 2 (the seeds).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsFile {
+    #[serde(rename = "TerminateTaskInstance")]
+    pub terminate_task_instance: u32,
+    #[serde(rename = "TerminateJob")]
+    pub terminate_job: u32,
+}
+
+impl Default for LimitsFile {
+    fn default() -> Self {
+        LimitsFile { terminate_task_instance: 2, terminate_job: 2 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CvmFile {
+    /// Default: `{"lognormal": {"median": "90s", "sigma": 0.25}}`.
+    pub creation_delay: DistributionSpec,
+    /// Share of creations ending `LAUNCH_FAILED`. Default: 0.
+    pub creation_failure_rate: Probability,
+    /// From the terminate call to `TERMINATED`. Default: `{"uniform": {"min": "5s", "max": "15s"}}`.
+    pub termination_delay: DistributionSpec,
+    /// A named environment's node restart (`restart_cvm`). Default: `"60s"`.
+    pub restart_delay: DistributionSpec,
+    /// Hazard rate of an interruption of a running anonymous CVM, per hour. Default: 0.
+    pub interruption_rate_per_hour: f64,
+    /// Create calls per second the backend may make; `null` (default): unlimited.
+    pub create_rate_limit: Option<f64>,
+    /// Terminate calls per second the backend may make; `null` (default): unlimited.
+    pub terminate_rate_limit: Option<f64>,
+}
+
+impl Default for CvmFile {
+    fn default() -> Self {
+        CvmFile {
+            creation_delay: DistributionSpec::Lognormal { median: secs(90), sigma: 0.25 },
+            creation_failure_rate: Probability(0.0),
+            termination_delay: DistributionSpec::Uniform { min: secs(5), max: secs(15) },
+            restart_delay: constant(secs(60)),
+            interruption_rate_per_hour: 0.0,
+            create_rate_limit: None,
+            terminate_rate_limit: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaFile {
+    /// CVMs the account may hold at once; `null`: no limit. Default: 1000.
+    pub max_cvms: Option<u64>,
+}
+
+impl Default for QuotaFile {
+    fn default() -> Self {
+        QuotaFile { max_cvms: Some(1000) }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct BypassFile {
+    /// The bypass polls at whole multiples of this; `"0s"`: at the instant creation completes.
+    /// Default: `"10s"`.
+    pub poll_interval: DurationValue,
+}
+
+impl Default for BypassFile {
+    fn default() -> Self {
+        BypassFile { poll_interval: secs(10) }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobTerminationFile {
+    /// Worker time spent on each task instance of a terminated job. Default: `"50ms"`.
+    pub per_instance: DurationValue,
+    /// Job-termination workers shared by all jobs. Default: 1.
+    pub workers: u32,
+}
+
+impl Default for JobTerminationFile {
+    fn default() -> Self {
+        JobTerminationFile { per_instance: millis(50), workers: 1 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentFile {
+    /// `env-` + 8 lowercase letters or digits.
+    pub id: String,
+    /// Compute nodes, created at time 0.
+    pub nodes: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobFile {
+    /// `job-` + 8 lowercase letters or digits.
+    pub id: String,
+    /// Default: `"0s"`.
+    #[serde(default = "zero")]
+    pub submit_at: DurationValue,
+    /// `"anonymous"` (default; SubmitJob's ComputeEnv) or the id of a named environment.
+    #[serde(default = "anonymous")]
+    pub env: String,
+    /// `"FAILED"` (default) or `"RUNNABLE"`.
+    #[serde(default = "state_failed")]
+    pub state_if_create_cvm_failed: CreateFailedFile,
+    pub tasks: Vec<TaskFile>,
+}
+
+fn zero() -> DurationValue {
+    secs(0)
+}
+fn anonymous() -> String {
+    "anonymous".into()
+}
+fn state_failed() -> CreateFailedFile {
+    CreateFailedFile::Failed
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CreateFailedFile {
+    Failed,
+    Runnable,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskFile {
+    /// Unique within the job: letters, digits, `-` and `_`.
+    pub name: String,
+    /// Task instances, indices 0..instances-1.
+    pub instances: u32,
+    pub runtime: DistributionSpec,
+    /// Share of runs that fail. Default: 0.
+    #[serde(default)]
+    pub failure_rate: Probability,
+    /// SubmitJob's MaxRetryCount. Default: 0.
+    #[serde(default)]
+    pub retry_count: u32,
+    /// `"TERMINATE"` (default) or `"INTERRUPT"`.
+    #[serde(default = "terminate")]
+    pub failed_action: FailedActionFile,
+    /// Names of tasks of the same job that must all succeed first. Default: none.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}
+
+fn terminate() -> FailedActionFile {
+    FailedActionFile::Terminate
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FailedActionFile {
+    Terminate,
+    Interrupt,
+}
+
+/// A caller of the API. Which fields apply depends on `type`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFile {
+    #[serde(rename = "type")]
+    pub kind: ClientType,
+    /// Shown in `requests.csv`. Default: `<type>-<position in the list>`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Rate limits are per account. Default: `"default"`.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// When the first call is sent. Default: `"0s"`.
+    #[serde(default)]
+    pub at: Option<DurationValue>,
+    /// The job the calls name (may be wrong on purpose: the API answers with its error).
+    #[serde(default)]
+    pub job: Option<String>,
+    /// `terminate_task_instances`: the task name.
+    #[serde(default)]
+    pub task: Option<String>,
+    /// `terminate_task_instances`: `"all"` (default), a list, or `{"from", "to"}`.
+    #[serde(default)]
+    pub indices: Option<IndicesSpec>,
+    /// `terminate_task_instances`: calls per second. Default: 2.
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Without it, one attempt per call.
+    #[serde(default)]
+    pub retry: Option<RetryFile>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientType {
+    TerminateJob,
+    TerminateTaskInstances,
+}
+
+impl ClientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::TerminateJob => "terminate_job",
+            ClientType::TerminateTaskInstances => "terminate_task_instances",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryFile {
+    /// Attempts in all, the first included. Default: 8.
+    pub max_attempts: u32,
+    /// Default: `"500ms"`.
+    pub base: DurationValue,
+    /// Default: `"30s"`.
+    pub max: DurationValue,
+    /// Default: 2.
+    pub multiplier: f64,
+    /// `"none"`, `"full"` (default) or `"equal"`.
+    pub jitter: JitterFile,
+}
+
+impl Default for RetryFile {
+    fn default() -> Self {
+        RetryFile { max_attempts: 8, base: millis(500), max: secs(30), multiplier: 2.0, jitter: JitterFile::Full }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JitterFile {
+    None,
+    Full,
+    Equal,
+}

@@ -1,0 +1,15 @@
+//! Upper limits on counts. A scenario beyond them is bad input (exit 2), never an out-of-memory
+//! crash: at roughly 100 bytes of state per task instance, the largest scenario stays near 1 GB.
+
+/// Task instances in one scenario, all jobs together.
+pub const MAX_INSTANCES: u32 = 10_000_000;
+pub const MAX_JOBS: usize = 100_000;
+pub const MAX_TASKS_PER_JOB: usize = 1_000;
+pub const MAX_ENVIRONMENTS: usize = 1_000;
+/// Nodes of all named environments together.
+pub const MAX_NODES: u64 = 1_000_000;
+pub const MAX_CLIENTS: usize = 100_000;
+pub const MAX_ATTEMPTS: u32 = 1_000;
+pub const MAX_WORKERS: u32 = 100_000;
+/// Calls per second, for API limits, client rates and CVM call rates.
+pub const MAX_RATE: f64 = 1_000_000.0;

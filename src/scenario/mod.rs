@@ -1,0 +1,101 @@
+//! Scenario files: loading, defaults, validation and the JSON Schema (SPEC §2).
+//!
+//! A scenario is strict JSON: unknown fields are errors, every omitted field has the default
+//! documented in [`file`]. Loading happens in two passes:
+//! 1. serde parses the text into [`file::ScenarioFile`]; the value types ([`values`]) check their
+//!    own forms and ranges, so a wrong value is reported with serde_json's line and column and
+//!    the field's path (kept by `serde_path_to_error`);
+//! 2. [`build`] checks what spans fields (references, duplicates, totals, dependency cycles) and
+//!    converts to the model's [`Config`]; its errors are located in the text by [`locate`].
+//!
+//! Every error is an [`InputError`]: `FILE:LINE:COLUMN: PATH: MESSAGE`. A client naming a job,
+//! task or index that does not exist is not an error (that is how erroneous callers are
+//! modelled) but a warning.
+//!
+//! This module knows nothing of the engine: its product is plain data.
+
+mod build;
+pub mod error;
+pub mod file;
+pub mod limits;
+mod locate;
+pub mod values;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{InputError, JsonPath};
+
+use crate::expect::Expectation;
+use crate::model::Config;
+
+/// The built-in default scenario, also in `scenarios/default.json`.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.json");
+/// How the built-in default scenario is named in messages.
+pub const DEFAULT_SCENARIO_FILE: &str = "scenarios/default.json (built in)";
+
+/// A loaded scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub config: Config,
+    pub expectations: Vec<Expectation>,
+    /// Things that are allowed but probably not meant, one line each, already located.
+    pub warnings: Vec<String>,
+    pub file: PathBuf,
+}
+
+/// Reads and checks a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(path, format!("cannot read the scenario: {e}")))?;
+    parse(&text, path)
+}
+
+/// The built-in default scenario.
+pub fn default_scenario() -> Scenario {
+    parse(DEFAULT_SCENARIO, Path::new(DEFAULT_SCENARIO_FILE)).expect("the built-in default scenario is valid")
+}
+
+/// Parses and checks a scenario's text; `file` names it in messages and anchors relative paths.
+pub fn parse(text: &str, file: &Path) -> Result<Scenario, InputError> {
+    let parsed = parse_file(text, file)?;
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
+    let default_name = if file == Path::new(DEFAULT_SCENARIO_FILE) { "default" } else { stem };
+    let mut ctx = build::Ctx { text, file, warnings: Vec::new() };
+    let (config, expectations) = build::build(&mut ctx, &parsed, default_name)?;
+    Ok(Scenario { config, expectations, warnings: ctx.warnings, file: file.to_owned() })
+}
+
+/// The first pass: text to [`file::ScenarioFile`], with located errors.
+pub fn parse_file(text: &str, file: &Path) -> Result<file::ScenarioFile, InputError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed: file::ScenarioFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        InputError {
+            file: file.to_owned(),
+            position: (inner.line() > 0).then(|| (inner.line(), inner.column())),
+            path: (!path.is_empty() && path != ".").then(|| JsonPath::parse(&path)),
+            message: strip_position(&inner.to_string()),
+        }
+    })?;
+    de.end().map_err(|e| InputError {
+        file: file.to_owned(),
+        position: Some((e.line(), e.column())),
+        path: None,
+        message: strip_position(&e.to_string()),
+    })?;
+    Ok(parsed)
+}
+
+/// serde_json appends " at line L column C" to its messages; we show the position up front.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The JSON Schema of scenario files, for editors.
+pub fn schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(file::ScenarioFile);
+    serde_json::to_value(schema).expect("a schema is plain JSON")
+}
