@@ -1,0 +1,106 @@
+//! Helpers shared by the model tests: scenarios with constant delays built from a base and a
+//! patch, run with a recorder that keeps every row in memory.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use termsim::engine::SimTime;
+use termsim::model::{Entity, Instance, Model, Outcome, Recorder, RequestRecord};
+
+/// Constant delays that the tests' hand calculations use:
+/// submit 2 s, creation 90 s, termination 10 s, restart 60 s, answer latency 0 s, bypass poll
+/// 10 s, TerminateJob 1 s per instance on one worker, no quota limit.
+pub fn base() -> Value {
+    json!({
+        "seed": 7,
+        "horizon": "10h",
+        "backend": {
+            "api": { "latency": "0s" },
+            "cvm": { "creation_delay": "90s", "termination_delay": "10s", "restart_delay": "60s" },
+            "quota": { "max_cvms": null },
+            "submit_delay": "2s",
+            "bypass": { "poll_interval": "10s" },
+            "job_termination": { "per_instance": "1s", "workers": 1 }
+        },
+        "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 1, "runtime": "1h" } ] } ]
+    })
+}
+
+/// RFC 7386 merge patch: objects merge, everything else replaces (`null` removes).
+pub fn merge(base: &mut Value, patch: Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() && k != "max_cvms" {
+                    b.remove(&k);
+                } else {
+                    merge(b.entry(k).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (b, p) => *b = p,
+    }
+}
+
+pub fn scenario(patch: Value) -> Value {
+    let mut s = base();
+    merge(&mut s, patch);
+    s
+}
+
+#[derive(Default)]
+pub struct Rec {
+    pub rows: Vec<(SimTime, Entity, Option<&'static str>, &'static str, &'static str)>,
+    pub requests: Vec<RequestRecord>,
+}
+
+impl Recorder for Rec {
+    fn state_change(&mut self, t: SimTime, e: Entity, from: Option<&'static str>, to: &'static str, cause: &'static str) {
+        self.rows.push((t, e, from, to, cause));
+    }
+    fn request(&mut self, r: &RequestRecord) {
+        self.requests.push(*r);
+    }
+}
+
+impl Rec {
+    /// When `entity` entered state `to`, every time it did.
+    pub fn entered(&self, entity: Entity, to: &str) -> Vec<f64> {
+        self.rows.iter().filter(|r| r.1 == entity && r.3 == to).map(|r| r.0.as_secs_f64()).collect()
+    }
+
+    /// `(sent_s, attempt, error code or "ok")` of every request, in order.
+    pub fn calls(&self) -> Vec<(f64, u32, &'static str)> {
+        self.requests
+            .iter()
+            .map(|r| (r.sent.as_secs_f64(), r.attempt, r.error.map_or("ok", |e| e.as_str())))
+            .collect()
+    }
+}
+
+pub fn run(scenario: &Value) -> (Outcome, Rec) {
+    let text = serde_json::to_string_pretty(scenario).unwrap();
+    let loaded = termsim::scenario::parse(&text, Path::new("test.json")).unwrap_or_else(|e| panic!("{e}"));
+    let mut model = Model::new(loaded.config, Rec::default());
+    model.run();
+    model.finish()
+}
+
+pub fn s(secs: f64) -> Option<SimTime> {
+    Some(SimTime((secs * 1e6).round() as u64))
+}
+
+/// `(final state, path, requested, terminated, released)` of an instance, for one-line asserts.
+pub fn row(i: &Instance) -> (&'static str, &'static str, Option<SimTime>, Option<SimTime>, Option<SimTime>) {
+    (i.state.as_str(), i.path.as_str(), i.terminate_requested(), i.terminated(), i.released())
+}
+
+pub fn tti(at: &str, indices: Value) -> Value {
+    json!({ "type": "terminate_task_instances", "at": at, "job": "job-aaaaaaaa", "task": "A", "indices": indices, "rate": 1 })
+}
+
+pub fn terminate_job(at: &str, job: &str) -> Value {
+    json!({ "type": "terminate_job", "at": at, "job": job })
+}
