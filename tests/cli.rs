@@ -1,0 +1,191 @@
+//! The `termsim` command as users run it: determinism of the outputs, exit codes, the output
+//! contract of SPEC §4, and the example scenarios.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn termsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_termsim")).args(args).output().expect("termsim runs")
+}
+
+fn run_default(dir: &Path, extra: &[&str]) -> Output {
+    let out = dir.to_str().unwrap();
+    let mut args = vec!["run", "--out", out, "-q"];
+    args.extend_from_slice(extra);
+    let o = termsim(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+const DETERMINISTIC: [&str; 4] = ["timeline.csv", "requests.csv", "instances.csv", "summary.json"];
+
+#[test]
+fn the_same_scenario_and_seed_give_the_same_bytes_and_another_seed_does_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, c) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
+    run_default(&a, &[]);
+    run_default(&b, &[]);
+    run_default(&c, &["--seed", "43"]);
+    for file in DETERMINISTIC {
+        let (x, y) = (fs::read(a.join(file)).unwrap(), fs::read(b.join(file)).unwrap());
+        assert!(x == y, "{file} differs between two runs of the same scenario");
+        assert_ne!(x, fs::read(c.join(file)).unwrap(), "{file} is the same under another seed");
+    }
+}
+
+#[test]
+fn outputs_have_the_columns_of_the_spec() {
+    let tmp = tempfile::tempdir().unwrap();
+    run_default(tmp.path(), &[]);
+    let first_line = |f: &str| fs::read_to_string(tmp.path().join(f)).unwrap().lines().next().unwrap().to_owned();
+    assert_eq!(first_line("timeline.csv"), "time_s,entity,id,from,to,cause");
+    assert_eq!(
+        first_line("requests.csv"),
+        "request_id,client,account,action,target,attempt,sent_s,responded_s,outcome,error_code"
+    );
+    assert_eq!(
+        first_line("instances.csv"),
+        "job_id,task,index,env,final_state,path,terminate_requested_s,terminated_s,released_s,termination_latency_s,release_latency_s"
+    );
+    let instances = fs::read_to_string(tmp.path().join("instances.csv")).unwrap();
+    assert_eq!(instances.lines().count(), 1 + 3400, "one row per task instance");
+    let summary: serde_json::Value = serde_json::from_slice(&fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
+    let keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
+    for key in [
+        "scenario", "seed", "sim_end_s", "events", "instances", "termination_latency_s", "release_latency_s", "jobs",
+        "requests", "peak_cvms", "quota_cvm_seconds_after_request", "expect",
+    ] {
+        assert!(keys.contains(&key), "summary.json lacks {key}");
+    }
+    // sim_end_s is the time of the last timeline row.
+    let timeline = fs::read_to_string(tmp.path().join("timeline.csv")).unwrap();
+    let last_time: f64 = timeline.lines().last().unwrap().split(',').next().unwrap().parse().unwrap();
+    assert_eq!(summary["sim_end_s"].as_f64(), Some(last_time));
+    // The default scenario terminates by every anonymous path and hits the 2/s limit.
+    for path in ["bypass", "cvm"] {
+        assert!(summary["instances"]["by_path"][path].as_u64().unwrap() > 0, "no {path} path");
+    }
+    assert!(summary["requests"]["by_error"]["RequestLimitExceeded"].as_u64().unwrap() > 0);
+    let run: serde_json::Value = serde_json::from_slice(&fs::read(tmp.path().join("run.json")).unwrap()).unwrap();
+    assert!(run["events_per_second"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn no_timeline_skips_only_the_timeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (full, lean) = (tmp.path().join("full"), tmp.path().join("lean"));
+    run_default(&full, &[]);
+    run_default(&lean, &["--no-timeline"]);
+    assert!(!lean.join("timeline.csv").exists());
+    for file in ["requests.csv", "instances.csv", "summary.json"] {
+        assert_eq!(fs::read(full.join(file)).unwrap(), fs::read(lean.join(file)).unwrap(), "{file}");
+    }
+}
+
+#[test]
+fn a_rerun_replaces_results_but_never_a_folder_that_is_not_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_default(&out, &[]);
+    run_default(&out, &[]);
+    let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("out")], "no staging folder is left behind");
+
+    let precious = tmp.path().join("precious");
+    fs::create_dir(&precious).unwrap();
+    fs::write(precious.join("thesis.tex"), "do not delete").unwrap();
+    let o = termsim(&["run", "--out", precious.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(precious.join("thesis.tex").exists());
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_still_writes_the_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("strict.json");
+    fs::write(
+        &scenario,
+        r#"{ "name": "strict", "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 2, "runtime": "1h" } ] } ],
+             "clients": [ { "type": "terminate_job", "at": "100s", "job": "job-aaaaaaaa" } ],
+             "expect": { "termination_latency_s.max": "< 1", "instances.total": "== 2" } }"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = termsim(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("FAIL  termination_latency_s.max < 1"), "{stderr}");
+    assert!(stderr.contains("pass  instances.total == 2"), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let verdicts = summary["expect"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 2);
+    assert!(verdicts.iter().any(|v| v["passed"] == false && v["metric"] == "termination_latency_s.max"));
+}
+
+#[test]
+fn every_example_scenario_validates_and_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        seen += 1;
+        let p = path.to_str().unwrap();
+        let v = termsim(&["validate", p]);
+        assert!(v.status.success(), "{p}: {}", String::from_utf8_lossy(&v.stderr));
+        let out = tmp.path().join(path.file_stem().unwrap());
+        let r = termsim(&["run", p, "--out", out.to_str().unwrap(), "-q", "--no-timeline"]);
+        assert_eq!(r.status.code(), Some(0), "{p}: {}", String::from_utf8_lossy(&r.stderr));
+    }
+    assert!(seen >= 5, "the examples are missing");
+}
+
+#[test]
+fn the_built_in_default_equals_scenarios_default_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_default(&a, &[]);
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/default.json");
+    let o = termsim(&["run", file, "--out", b.to_str().unwrap(), "-q"]);
+    assert!(o.status.success());
+    assert_eq!(fs::read(a.join("instances.csv")).unwrap(), fs::read(b.join("instances.csv")).unwrap());
+}
+
+#[test]
+fn validate_warns_about_erroneous_callers_but_accepts_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("callers.json");
+    fs::write(
+        &scenario,
+        r#"{ "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 2, "runtime": "1h" } ] } ],
+             "clients": [ { "type": "terminate_job", "at": "1s", "job": "job-nothere" },
+                          { "type": "terminate_task_instances", "job": "job-aaaaaaaa", "task": "A", "indices": [5] } ] }"#,
+    )
+    .unwrap();
+    let o = termsim(&["validate", scenario.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("clients[0].job: warning"), "{stderr}");
+    assert!(stderr.contains("clients[1].indices: warning"), "{stderr}");
+}
+
+#[test]
+fn schema_describes_the_scenario_format() {
+    let o = termsim(&["schema"]);
+    assert!(o.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let props = schema["properties"].as_object().unwrap();
+    for key in ["name", "seed", "horizon", "backend", "environments", "jobs", "clients", "expect"] {
+        assert!(props.contains_key(key), "schema lacks {key}");
+    }
+    assert_eq!(schema["additionalProperties"], false, "unknown fields are errors");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(termsim(&["run", "--bogus"]).status.code(), Some(2));
+    assert_eq!(termsim(&["validate", "/nonexistent/scenario.json"]).status.code(), Some(2));
+}
