@@ -1,1 +1,90 @@
-fn main(){}
+//! Speed of the simulator itself: whole runs (events per second) and the event queue alone.
+//!
+//! `cargo bench --bench simulate`. Runs use the `NullRecorder`, so they measure the model and
+//! the engine, not the CSV writers (see the README for end-to-end figures with `termsim run`).
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use termsim::engine::{EventQueue, HeapQueue, RadixQueue, SimTime};
+use termsim::model::{Config, Model, NullRecorder};
+
+fn load(file: &str) -> Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    termsim::scenario::load(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config
+}
+
+fn events_of(config: &Config) -> u64 {
+    let mut model = Model::new(config.clone(), NullRecorder);
+    model.run();
+    model.events()
+}
+
+fn whole_runs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("run");
+    group.sample_size(10);
+    let scenarios = [
+        ("default", termsim::scenario::default_scenario().config),
+        (
+            "terminate_job_100k",
+            load("benches/scenarios/terminate-job-100k.json"),
+        ),
+    ];
+    for (name, config) in scenarios {
+        group.throughput(Throughput::Elements(events_of(&config)));
+        group.bench_function(BenchmarkId::new("events", name), |b| {
+            b.iter(|| {
+                let mut model = Model::new(config.clone(), NullRecorder);
+                model.run();
+                black_box(model.events())
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The hold model: with `pending` events queued, pop one and push one a pseudo-random delay
+/// later, as a simulation does.
+fn hold<Q: EventQueue<u32>>(mut queue: Q, pending: u32, operations: u32) -> u64 {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next_delay = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % 1_000_000_000
+    };
+    for i in 0..pending {
+        queue.push(SimTime(next_delay()), i);
+    }
+    let mut checksum = 0u64;
+    for _ in 0..operations {
+        let (t, e) = queue.pop().expect("never empty");
+        checksum = checksum.wrapping_add(t.micros() ^ u64::from(e));
+        queue.push(SimTime(t.micros() + next_delay()), e);
+    }
+    checksum
+}
+
+fn event_queue(c: &mut Criterion) {
+    let mut group = c.benchmark_group("queue");
+    group.sample_size(10);
+    const OPS: u32 = 1_000_000;
+    for pending in [1_000u32, 100_000, 1_000_000] {
+        group.throughput(Throughput::Elements(u64::from(OPS)));
+        group.bench_with_input(BenchmarkId::new("radix", pending), &pending, |b, &n| {
+            b.iter(|| hold(RadixQueue::new(), n, OPS))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("binary_heap", pending),
+            &pending,
+            |b, &n| b.iter(|| hold(HeapQueue::default(), n, OPS)),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, whole_runs, event_queue);
+criterion_main!(benches);
