@@ -12,9 +12,7 @@ use termsim::model::{Config, Model, NullRecorder};
 
 fn load(file: &str) -> Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-    termsim::scenario::load(&path)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .config
+    termsim::scenario::load(&path).unwrap_or_else(|e| panic!("{e}")).config
 }
 
 fn events_of(config: &Config) -> u64 {
@@ -28,10 +26,7 @@ fn whole_runs(c: &mut Criterion) {
     group.sample_size(10);
     let scenarios = [
         ("default", termsim::scenario::default_scenario().config),
-        (
-            "terminate_job_100k",
-            load("benches/scenarios/terminate-job-100k.json"),
-        ),
+        ("terminate_job_100k", load("benches/scenarios/terminate-job-100k.json")),
     ];
     for (name, config) in scenarios {
         group.throughput(Throughput::Elements(events_of(&config)));
@@ -77,11 +72,9 @@ fn event_queue(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("radix", pending), &pending, |b, &n| {
             b.iter(|| hold(RadixQueue::new(), n, OPS))
         });
-        group.bench_with_input(
-            BenchmarkId::new("binary_heap", pending),
-            &pending,
-            |b, &n| b.iter(|| hold(HeapQueue::default(), n, OPS)),
-        );
+        group.bench_with_input(BenchmarkId::new("binary_heap", pending), &pending, |b, &n| {
+            b.iter(|| hold(HeapQueue::default(), n, OPS))
+        });
     }
     group.finish();
 }

@@ -71,7 +71,9 @@ impl Expectation {
         let (op, rest) = [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("<", Op::Lt), (">", Op::Gt)]
             .into_iter()
             .find_map(|(s, op)| rule.strip_prefix(s).map(|rest| (op, rest)))
-            .ok_or_else(|| format!("`{rule}` should be an operator (<, <=, >, >=, ==) and a number, e.g. \"<= 180\""))?;
+            .ok_or_else(|| {
+                format!("`{rule}` should be an operator (<, <=, >, >=, ==) and a number, e.g. \"<= 180\"")
+            })?;
         let value: f64 = rest.trim().parse().map_err(|_| format!("`{}` is not a number", rest.trim()))?;
         if !value.is_finite() {
             return Err(format!("`{}` is not a finite number", rest.trim()));

@@ -14,7 +14,7 @@
 //! let mut model = Model::new(scenario.config.clone(), NullRecorder);
 //! model.run();
 //! let (outcome, _) = model.finish();
-//! assert!(outcome.instances.iter().all(|i| i.state.is_final()));
+//! assert!(outcome.instance_reports().all(|i| i.state.is_final()));
 //! ```
 
 pub mod engine;

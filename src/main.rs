@@ -101,7 +101,9 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, seed: Option<u6
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
-        Command::Run { scenario, out, seed, no_charts: _, no_timeline } => run(&cli, scenario, out, *seed, *no_timeline),
+        Command::Run { scenario, out, seed, no_charts: _, no_timeline } => {
+            run(&cli, scenario, out, *seed, *no_timeline)
+        }
         Command::Validate { scenarios } => {
             let mut code = ExitCode::SUCCESS;
             for path in scenarios {

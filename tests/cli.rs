@@ -50,11 +50,22 @@ fn outputs_have_the_columns_of_the_spec() {
     );
     let instances = fs::read_to_string(tmp.path().join("instances.csv")).unwrap();
     assert_eq!(instances.lines().count(), 1 + 3400, "one row per task instance");
-    let summary: serde_json::Value = serde_json::from_slice(&fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
     let keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
     for key in [
-        "scenario", "seed", "sim_end_s", "events", "instances", "termination_latency_s", "release_latency_s", "jobs",
-        "requests", "peak_cvms", "quota_cvm_seconds_after_request", "expect",
+        "scenario",
+        "seed",
+        "sim_end_s",
+        "events",
+        "instances",
+        "termination_latency_s",
+        "release_latency_s",
+        "jobs",
+        "requests",
+        "peak_cvms",
+        "quota_cvm_seconds_after_request",
+        "expect",
     ] {
         assert!(keys.contains(&key), "summary.json lacks {key}");
     }

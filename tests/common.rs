@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use termsim::engine::SimTime;
-use termsim::model::{Entity, Instance, Model, Outcome, Recorder, RequestRecord};
+use termsim::model::{Entity, InstanceReport, Model, Outcome, Recorder, RequestRecord};
 
 /// Constant delays that the tests' hand calculations use:
 /// submit 2 s, creation 90 s, termination 10 s, restart 60 s, answer latency 0 s, bypass poll
@@ -57,7 +57,14 @@ pub struct Rec {
 }
 
 impl Recorder for Rec {
-    fn state_change(&mut self, t: SimTime, e: Entity, from: Option<&'static str>, to: &'static str, cause: &'static str) {
+    fn state_change(
+        &mut self,
+        t: SimTime,
+        e: Entity,
+        from: Option<&'static str>,
+        to: &'static str,
+        cause: &'static str,
+    ) {
         self.rows.push((t, e, from, to, cause));
     }
     fn request(&mut self, r: &RequestRecord) {
@@ -73,10 +80,7 @@ impl Rec {
 
     /// `(sent_s, attempt, error code or "ok")` of every request, in order.
     pub fn calls(&self) -> Vec<(f64, u32, &'static str)> {
-        self.requests
-            .iter()
-            .map(|r| (r.sent.as_secs_f64(), r.attempt, r.error.map_or("ok", |e| e.as_str())))
-            .collect()
+        self.requests.iter().map(|r| (r.sent.as_secs_f64(), r.attempt, r.error.map_or("ok", |e| e.as_str()))).collect()
     }
 }
 
@@ -93,8 +97,8 @@ pub fn s(secs: f64) -> Option<SimTime> {
 }
 
 /// `(final state, path, requested, terminated, released)` of an instance, for one-line asserts.
-pub fn row(i: &Instance) -> (&'static str, &'static str, Option<SimTime>, Option<SimTime>, Option<SimTime>) {
-    (i.state.as_str(), i.path.as_str(), i.terminate_requested(), i.terminated(), i.released())
+pub fn row(i: InstanceReport) -> (&'static str, &'static str, Option<SimTime>, Option<SimTime>, Option<SimTime>) {
+    (i.state.as_str(), i.path.as_str(), i.terminate_requested, i.terminated, i.released)
 }
 
 pub fn tti(at: &str, indices: Value) -> Value {

@@ -43,15 +43,7 @@ const fn case(
     message: &'static str,
     fix: (&'static str, &'static str),
 ) -> Case {
-    Case {
-        file,
-        shown: None,
-        path,
-        lines: line,
-        column,
-        message,
-        fix: ("", fix.0, fix.1),
-    }
+    Case { file, shown: None, path, lines: line, column, message, fix: ("", fix.0, fix.1) }
 }
 
 #[rustfmt::skip]
@@ -201,8 +193,7 @@ fn check_message(case: &Case, shown: &str, line: &str) -> Vec<String> {
     };
     let mut parts = rest.splitn(3, ':');
     let (l, c, rest) = (parts.next(), parts.next(), parts.next().unwrap_or(""));
-    let (Some(Ok(l)), Some(Ok(c))) = (l.map(str::parse::<usize>), c.map(str::parse::<usize>))
-    else {
+    let (Some(Ok(l)), Some(Ok(c))) = (l.map(str::parse::<usize>), c.map(str::parse::<usize>)) else {
         return vec!["no LINE:COLUMN after the file name".into()];
     };
     if !case.lines.contains(&l) {
@@ -239,11 +230,7 @@ fn check_message(case: &Case, shown: &str, line: &str) -> Vec<String> {
 }
 
 fn show_lines(lines: &[usize]) -> String {
-    lines
-        .iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(" or ")
+    lines.iter().map(usize::to_string).collect::<Vec<_>>().join(" or ")
 }
 
 /// Runs `validate` and `run` on one case; returns what is wrong.
@@ -255,10 +242,7 @@ fn check_case(case: &Case) -> Vec<String> {
     let validate = termsim(&["validate", &file], root());
     let v_err = String::from_utf8_lossy(&validate.stderr).into_owned();
     if validate.status.code() != Some(2) {
-        wrong.push(format!(
-            "validate exited with {:?}, expected 2",
-            validate.status.code()
-        ));
+        wrong.push(format!("validate exited with {:?}, expected 2", validate.status.code()));
     }
     if v_err.contains("panicked") {
         wrong.push("validate panicked".into());
@@ -266,55 +250,29 @@ fn check_case(case: &Case) -> Vec<String> {
     let v_line = error_line(&v_err);
     match v_line {
         None => wrong.push("validate printed no `error:` line".into()),
-        Some(line) => wrong.extend(
-            check_message(case, &shown, line)
-                .into_iter()
-                .map(|w| format!("validate: {w}")),
-        ),
+        Some(line) => wrong.extend(check_message(case, &shown, line).into_iter().map(|w| format!("validate: {w}"))),
     }
 
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let out = tmp.path().join("out");
-    let run = termsim(
-        &[
-            "run",
-            &file,
-            "--out",
-            out.to_str().expect("a UTF-8 path"),
-            "-q",
-        ],
-        root(),
-    );
+    let run = termsim(&["run", &file, "--out", out.to_str().expect("a UTF-8 path"), "-q"], root());
     let r_err = String::from_utf8_lossy(&run.stderr).into_owned();
     if run.status.code() != Some(2) {
-        wrong.push(format!(
-            "run exited with {:?}, expected 2",
-            run.status.code()
-        ));
+        wrong.push(format!("run exited with {:?}, expected 2", run.status.code()));
     }
     if r_err.contains("panicked") {
         wrong.push("run panicked".into());
     }
     let r_line = error_line(&r_err);
     if r_line.is_none() || r_line != v_line {
-        wrong.push(format!(
-            "run's message `{}` differs from validate's",
-            r_line.unwrap_or("")
-        ));
+        wrong.push(format!("run's message `{}` differs from validate's", r_line.unwrap_or("")));
     }
     let left: Vec<String> = std::fs::read_dir(tmp.path())
         .expect("the temporary folder is readable")
-        .map(|e| {
-            e.expect("a folder entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|e| e.expect("a folder entry").file_name().to_string_lossy().into_owned())
         .collect();
     if out.exists() || !left.is_empty() {
-        wrong.push(format!(
-            "run left {left:?} behind (no `out`, no `.out.tmp-*` expected)"
-        ));
+        wrong.push(format!("run left {left:?} behind (no `out`, no `.out.tmp-*` expected)"));
     }
 
     if !wrong.is_empty() {
@@ -332,13 +290,7 @@ fn every_malformed_scenario_is_rejected_where_its_defect_is() {
             failures.push(format!("{}:\n    {}", case.file, wrong.join("\n    ")));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        CASES.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
 }
 
 #[test]
@@ -352,8 +304,7 @@ fn each_case_is_valid_once_its_defect_is_fixed() {
         for entry in std::fs::read_dir(corpus()).expect("the corpus is readable") {
             let path = entry.expect("a corpus entry").path();
             if path.extension().is_some_and(|e| e == "csv") {
-                std::fs::copy(&path, dir.join(path.file_name().expect("a file name")))
-                    .expect("copy a CSV");
+                std::fs::copy(&path, dir.join(path.file_name().expect("a file name"))).expect("copy a CSV");
             }
         }
         std::fs::copy(corpus().join(case.file), dir.join(case.file)).expect("copy the scenario");
@@ -364,11 +315,7 @@ fn each_case_is_valid_once_its_defect_is_fixed() {
         } else {
             let text = std::fs::read_to_string(&target).expect("the file to fix");
             if !text.contains(from) {
-                failures.push(format!(
-                    "{}: the fix's text {from:?} is not in {}",
-                    case.file,
-                    target.display()
-                ));
+                failures.push(format!("{}: the fix's text {from:?} is not in {}", case.file, target.display()));
                 continue;
             }
             std::fs::write(&target, text.replacen(from, to, 1)).expect("write the fixed file");
@@ -389,44 +336,17 @@ fn each_case_is_valid_once_its_defect_is_fixed() {
 fn every_file_of_the_corpus_is_in_the_table() {
     let mut files: Vec<String> = std::fs::read_dir(corpus())
         .expect("the corpus is readable")
-        .map(|e| {
-            e.expect("a corpus entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|e| e.expect("a corpus entry").file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".json"))
         .collect();
     files.sort();
     let mut listed: Vec<&str> = CASES.iter().map(|c| c.file).collect();
     listed.sort_unstable();
-    let duplicated: Vec<&str> = listed
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0])
-        .collect();
-    assert!(
-        duplicated.is_empty(),
-        "listed twice in CASES: {duplicated:?}"
-    );
-    let untested: Vec<&String> = files
-        .iter()
-        .filter(|f| !listed.contains(&f.as_str()))
-        .collect();
-    assert!(
-        untested.is_empty(),
-        "in tests/malformed but not in CASES: {untested:?}"
-    );
-    let missing: Vec<&&str> = listed
-        .iter()
-        .filter(|c| !files.iter().any(|f| f == *c))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "in CASES but not in tests/malformed: {missing:?}"
-    );
-    assert!(
-        CASES.len() >= 24,
-        "the corpus should hold at least 24 cases"
-    );
+    let duplicated: Vec<&str> = listed.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    assert!(duplicated.is_empty(), "listed twice in CASES: {duplicated:?}");
+    let untested: Vec<&String> = files.iter().filter(|f| !listed.contains(&f.as_str())).collect();
+    assert!(untested.is_empty(), "in tests/malformed but not in CASES: {untested:?}");
+    let missing: Vec<&&str> = listed.iter().filter(|c| !files.iter().any(|f| f == *c)).collect();
+    assert!(missing.is_empty(), "in CASES but not in tests/malformed: {missing:?}");
+    assert!(CASES.len() >= 24, "the corpus should hold at least 24 cases");
 }

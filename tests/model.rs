@@ -17,7 +17,7 @@ use termsim::model::Entity;
 #[test]
 fn a_submitted_instance_terminated_at_1s_is_failed_at_1s() {
     let (o, _) = run(&scenario(json!({ "clients": [tti("1s", json!([0]))] })));
-    assert_eq!(row(&o.instances[0]), ("FAILED", "immediate", s(1.0), s(1.0), None));
+    assert_eq!(row(o.instance(0)), ("FAILED", "immediate", s(1.0), s(1.0), None));
 }
 
 #[test]
@@ -29,7 +29,7 @@ fn a_pending_instance_is_failed_at_once() {
             { "name": "B", "instances": 1, "runtime": "1h", "depends_on": ["A"] } ] }],
         "clients": [{ "type": "terminate_task_instances", "at": "10s", "job": "job-aaaaaaaa", "task": "B", "indices": [0] }]
     })));
-    assert_eq!(row(&o.instances[1]), ("FAILED", "immediate", s(10.0), s(10.0), None));
+    assert_eq!(row(o.instance(1)), ("FAILED", "immediate", s(10.0), s(10.0), None));
 }
 
 #[test]
@@ -40,7 +40,7 @@ fn a_runnable_instance_waiting_for_quota_is_failed_at_once_and_never_gets_a_cvm(
         "jobs": [{ "id": "job-aaaaaaaa", "tasks": [{ "name": "A", "instances": 2, "runtime": "1h" }] }],
         "clients": [tti("10s", json!([1]))]
     })));
-    assert_eq!(row(&o.instances[1]), ("FAILED", "immediate", s(10.0), s(10.0), None));
+    assert_eq!(row(o.instance(1)), ("FAILED", "immediate", s(10.0), s(10.0), None));
     assert!(rec.entered(Entity::Instance(1), "STARTING").is_empty());
     assert_eq!(o.peak_cvms, 1);
 }
@@ -52,14 +52,14 @@ fn a_succeeded_instance_is_a_no_op() {
         "jobs": [{ "id": "job-aaaaaaaa", "tasks": [{ "name": "A", "instances": 1, "runtime": "10s" }] }],
         "clients": [tti("200s", json!([0]))]
     })));
-    assert_eq!(row(&o.instances[0]), ("SUCCEED", "no_op", s(200.0), None, None));
+    assert_eq!(row(o.instance(0)), ("SUCCEED", "no_op", s(200.0), None, None));
 }
 
 #[test]
 fn a_running_instance_loses_its_cvm_first_then_fails() {
     // RUNNING at 92; asked at 100: terminate call 100, CVM TERMINATED and instance FAILED at 110.
     let (o, rec) = run(&scenario(json!({ "clients": [tti("100s", json!([0]))] })));
-    assert_eq!(row(&o.instances[0]), ("FAILED", "cvm", s(100.0), s(110.0), s(110.0)));
+    assert_eq!(row(o.instance(0)), ("FAILED", "cvm", s(100.0), s(110.0), s(110.0)));
     assert_eq!(rec.entered(Entity::Cvm(0), "SHUTTING_DOWN"), vec![100.0]);
     assert_eq!(rec.entered(Entity::Cvm(0), "TERMINATED"), vec![110.0]);
     assert_eq!(rec.entered(Entity::Instance(0), "FAILED"), vec![110.0]);
@@ -70,7 +70,7 @@ fn a_starting_instance_goes_through_the_bypass_at_the_next_poll() {
     // STARTING from 2 s, asked at 50 s: registered in the bypass. Created at 92, next poll at 100,
     // terminate call at 100, TERMINATED and FAILED at 110.
     let (o, rec) = run(&scenario(json!({ "clients": [tti("50s", json!([0]))] })));
-    assert_eq!(row(&o.instances[0]), ("FAILED", "bypass", s(50.0), s(110.0), s(110.0)));
+    assert_eq!(row(o.instance(0)), ("FAILED", "bypass", s(50.0), s(110.0), s(110.0)));
     assert_eq!(rec.entered(Entity::Cvm(0), "RUNNING"), vec![92.0]);
     assert_eq!(rec.entered(Entity::Cvm(0), "SHUTTING_DOWN"), vec![100.0]);
     assert!(rec.entered(Entity::Instance(0), "RUNNING").is_empty(), "the run never starts");
@@ -83,7 +83,7 @@ fn the_bypass_poll_interval_sets_when_the_cvm_is_terminated() {
             "backend": { "bypass": { "poll_interval": poll }, "cvm": { "creation_delay": creation } },
             "clients": [tti("50s", json!([0]))]
         })));
-        o.instances[0].released()
+        o.instance(0).released
     };
     // Created at 92: "0s" terminates at once (92 + 10); 30 s polls at 120 (+10).
     assert_eq!(released("0s", "90s"), s(102.0));
@@ -99,7 +99,7 @@ fn a_bypassed_cvm_that_fails_to_launch_releases_at_its_launch_failure() {
         "backend": { "cvm": { "creation_failure_rate": 1.0 } },
         "clients": [tti("50s", json!([0]))]
     })));
-    assert_eq!(row(&o.instances[0]), ("FAILED", "bypass", s(50.0), s(92.0), s(92.0)));
+    assert_eq!(row(o.instance(0)), ("FAILED", "bypass", s(50.0), s(92.0), s(92.0)));
 }
 
 #[test]
@@ -107,7 +107,7 @@ fn a_second_request_for_an_instance_being_terminated_changes_nothing() {
     // Asked at 100 and again at 105 (during the 10 s termination): still released at 110, and
     // the request time stays the first one.
     let (o, rec) = run(&scenario(json!({ "clients": [tti("100s", json!([0])), tti("105s", json!([0]))] })));
-    assert_eq!(row(&o.instances[0]), ("FAILED", "cvm", s(100.0), s(110.0), s(110.0)));
+    assert_eq!(row(o.instance(0)), ("FAILED", "cvm", s(100.0), s(110.0), s(110.0)));
     assert_eq!(rec.calls(), vec![(100.0, 1, "ok"), (105.0, 1, "ok")]);
     assert_eq!(rec.entered(Entity::Cvm(0), "SHUTTING_DOWN").len(), 1);
 }
@@ -129,7 +129,7 @@ fn api_errors_of_terminate_task_instance() {
             (101.0, 1, "ResourceNotFound.TaskInstance"),
         ]
     );
-    assert_eq!(row(&o.instances[0]).1, "none", "a request that errs has no effect");
+    assert_eq!(row(o.instance(0)).1, "none", "a request that errs has no effect");
 }
 
 // ---- failed runs, FAILED_INTERRUPTED ----
@@ -147,8 +147,8 @@ fn failed_interrupted_keeps_its_cvm_until_terminated() {
     assert_eq!(rec.entered(Entity::Instance(0), "FAILED_INTERRUPTED"), vec![112.0]);
     assert_eq!(rec.entered(Entity::Instance(0), "RUNNING"), vec![92.0, 102.0], "the retry is a RUNNING row");
     assert_eq!(rec.entered(Entity::Cvm(0), "SHUTTING_DOWN"), vec![200.0]);
-    assert_eq!(row(&o.instances[0]), ("FAILED", "cvm", s(200.0), s(210.0), s(210.0)));
-    assert_eq!(o.instances[0].failed_runs, 2);
+    assert_eq!(row(o.instance(0)), ("FAILED", "cvm", s(200.0), s(210.0), s(210.0)));
+    assert_eq!(o.instance(0).failed_runs, 2);
 }
 
 #[test]
@@ -160,7 +160,7 @@ fn failed_with_terminate_action_ends_failed_and_frees_its_cvm() {
     })));
     assert_eq!(rec.entered(Entity::Instance(0), "FAILED"), vec![102.0]);
     assert_eq!(rec.entered(Entity::Cvm(0), "TERMINATED"), vec![112.0]);
-    assert_eq!(row(&o.instances[0]), ("FAILED", "no_op", s(200.0), None, None));
+    assert_eq!(row(o.instance(0)), ("FAILED", "no_op", s(200.0), None, None));
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn a_failed_launch_fails_the_instance_or_requeues_it() {
     // FAILED (default): LAUNCH_FAILED at 92 and the instance FAILED at 92.
     let (o, rec) = run(&scenario(json!({ "backend": { "cvm": { "creation_failure_rate": 1.0 } } })));
     assert_eq!(rec.entered(Entity::Cvm(0), "LAUNCH_FAILED"), vec![92.0]);
-    assert_eq!(row(&o.instances[0]), ("FAILED", "none", None, None, None));
+    assert_eq!(row(o.instance(0)), ("FAILED", "none", None, None, None));
     // RUNNABLE: back to RUNNABLE and a new CVM each time: creations start at 2, 92, 182, 272;
     // the horizon (300 s) stops it with the instance STARTING.
     let (o, rec) = run(&scenario(json!({
@@ -178,7 +178,7 @@ fn a_failed_launch_fails_the_instance_or_requeues_it() {
                    "tasks": [{ "name": "A", "instances": 1, "runtime": "1h" }] }]
     })));
     assert_eq!(rec.entered(Entity::Instance(0), "STARTING"), vec![2.0, 92.0, 182.0, 272.0]);
-    assert_eq!(o.instances[0].state.as_str(), "STARTING");
+    assert_eq!(o.instance(0).state.as_str(), "STARTING");
 }
 
 // ---- §1.5 TerminateJob ----
@@ -194,7 +194,7 @@ fn terminate_job_walks_instances_one_per_instance_cost() {
         "clients": [terminate_job("100s", "job-aaaaaaaa")]
     })));
     for (i, done) in [111.0, 112.0, 113.0, 114.0, 115.0].into_iter().enumerate() {
-        assert_eq!(row(&o.instances[i]), ("FAILED", "cvm", s(100.0), s(done), s(done)), "instance {i}");
+        assert_eq!(row(o.instance(i)), ("FAILED", "cvm", s(100.0), s(done), s(done)), "instance {i}");
     }
     assert_eq!(o.jobs[0].terminated, s(115.0));
     assert_eq!(rec.entered(Entity::Job(0), "FAILED"), vec![115.0]);
@@ -211,9 +211,9 @@ fn terminate_job_applies_each_path_by_the_state_at_its_step() {
         "jobs": [{ "id": "job-aaaaaaaa", "tasks": [{ "name": "A", "instances": 3, "runtime": "1h" }] }],
         "clients": [terminate_job("50s", "job-aaaaaaaa")]
     })));
-    assert_eq!(row(&o.instances[0]), ("FAILED", "bypass", s(50.0), s(110.0), s(110.0)));
-    assert_eq!(row(&o.instances[1]), ("FAILED", "bypass", s(50.0), s(110.0), s(110.0)));
-    assert_eq!(row(&o.instances[2]), ("FAILED", "immediate", s(50.0), s(53.0), None));
+    assert_eq!(row(o.instance(0)), ("FAILED", "bypass", s(50.0), s(110.0), s(110.0)));
+    assert_eq!(row(o.instance(1)), ("FAILED", "bypass", s(50.0), s(110.0), s(110.0)));
+    assert_eq!(row(o.instance(2)), ("FAILED", "immediate", s(50.0), s(53.0), None));
     assert_eq!(o.jobs[0].terminated, s(110.0));
 }
 
@@ -228,8 +228,8 @@ fn job_termination_workers_serve_jobs_in_fifo_order() {
         "jobs": jobs.clone(),
         "clients": [terminate_job("100s", "job-xxxxxxxx"), terminate_job("100s", "job-yyyyyyyy")]
     })));
-    assert_eq!(o.instances[3].terminated(), s(114.0));
-    assert_eq!(o.instances[4].terminated(), s(115.0));
+    assert_eq!(o.instance(3).terminated, s(114.0));
+    assert_eq!(o.instance(4).terminated, s(115.0));
     assert_eq!(o.jobs[1].terminated, s(115.0));
     // Two workers: Y starts at 100 too, so its instances go at 101 and 102.
     let (o, _) = run(&scenario(json!({
@@ -237,7 +237,7 @@ fn job_termination_workers_serve_jobs_in_fifo_order() {
         "jobs": jobs,
         "clients": [terminate_job("100s", "job-xxxxxxxx"), terminate_job("100s", "job-yyyyyyyy")]
     })));
-    assert_eq!(o.instances[4].terminated(), s(112.0));
+    assert_eq!(o.instance(4).terminated, s(112.0));
 }
 
 #[test]
@@ -283,8 +283,7 @@ fn named(policy: &str, clients: serde_json::Value) -> serde_json::Value {
 #[test]
 fn named_environment_under_reject_refuses_both_actions() {
     // The node is created 0..90; instance 0 runs from 90. Both calls are refused.
-    let (o, rec) =
-        run(&named("reject", json!([tti("100s", json!([0])), terminate_job("100s", "job-aaaaaaaa")])));
+    let (o, rec) = run(&named("reject", json!([tti("100s", json!([0])), terminate_job("100s", "job-aaaaaaaa")])));
     assert_eq!(
         rec.calls(),
         vec![
@@ -292,7 +291,7 @@ fn named_environment_under_reject_refuses_both_actions() {
             (100.0, 1, "UnsupportedOperation.TerminateOperationWithEnvId"),
         ]
     );
-    assert_eq!(row(&o.instances[0]), ("SUCCEED", "rejected", None, None, None));
+    assert_eq!(row(o.instance(0)), ("SUCCEED", "rejected", None, None, None));
     assert_eq!(rec.entered(Entity::Instance(0), "RUNNING"), vec![90.0]);
 }
 
@@ -301,7 +300,7 @@ fn named_environment_under_restart_cvm_fails_at_once_and_restarts_the_node() {
     // One node, RUNNING at 90: instance 0 runs from 90, instance 1 waits. Asked at 100:
     // instance 0 FAILED at 100; the node REBOOTING 100..160, then instance 1 takes it at 160.
     let (o, rec) = run(&named("restart_cvm", json!([tti("100s", json!([0]))])));
-    assert_eq!(row(&o.instances[0]), ("FAILED", "restart", s(100.0), s(100.0), None));
+    assert_eq!(row(o.instance(0)), ("FAILED", "restart", s(100.0), s(100.0), None));
     assert_eq!(rec.entered(Entity::Node(0), "REBOOTING"), vec![100.0]);
     assert_eq!(rec.entered(Entity::Instance(1), "RUNNING"), vec![160.0]);
 }
@@ -338,8 +337,10 @@ fn token_bucket_refills_two_tokens_per_second() {
 #[test]
 fn rate_limits_are_per_account() {
     // Two clients at 0 s sending 3 calls each at 10/s: each account gets its own 2 per second.
-    let client = |account: &str| json!({ "type": "terminate_task_instances", "at": "0s", "job": "job-aaaaaaaa",
-        "task": "A", "indices": [0, 1, 2], "rate": 10, "account": account });
+    let client = |account: &str| {
+        json!({ "type": "terminate_task_instances", "at": "0s", "job": "job-aaaaaaaa",
+        "task": "A", "indices": [0, 1, 2], "rate": 10, "account": account })
+    };
     let (_, rec) = run(&scenario(json!({
         "jobs": [{ "id": "job-aaaaaaaa", "tasks": [{ "name": "A", "instances": 3, "runtime": "1h" }] }],
         "clients": [client("alice"), client("bob")]
@@ -362,7 +363,12 @@ fn retries_follow_the_backoff_schedule_without_jitter() {
     })));
     assert_eq!(
         rec.calls(),
-        vec![(0.0, 1, "InternalError"), (1.1, 2, "InternalError"), (3.2, 3, "InternalError"), (6.3, 4, "InternalError")]
+        vec![
+            (0.0, 1, "InternalError"),
+            (1.1, 2, "InternalError"),
+            (3.2, 3, "InternalError"),
+            (6.3, 4, "InternalError")
+        ]
     );
     assert_eq!(rec.requests[3].responded.as_secs_f64(), 6.4);
 }
@@ -390,7 +396,7 @@ fn a_rate_limited_call_is_retried_and_succeeds_in_the_next_window() {
         ]
     );
     // At 3.5 the instance is STARTING (since 2 s): bypass, created 92, polled 100, FAILED 110.
-    assert_eq!(row(&o.instances[1]), ("FAILED", "bypass", s(3.5), s(110.0), s(110.0)));
+    assert_eq!(row(o.instance(1)), ("FAILED", "bypass", s(3.5), s(110.0), s(110.0)));
 }
 
 // ---- quota, backend call queues, dependencies ----
@@ -430,9 +436,9 @@ fn backend_cvm_calls_wait_their_turn() {
     let (o, rec) = run_with(1.0);
     let running: Vec<f64> = (0..3).flat_map(|i| rec.entered(Entity::Instance(i), "RUNNING")).collect();
     assert_eq!(running, vec![92.0, 93.0, 94.0]);
-    assert_eq!(o.instances[2].terminated(), s(113.0));
+    assert_eq!(o.instance(2).terminated, s(113.0));
     let (o, _) = run_with(0.5);
-    let done: Vec<_> = o.instances.iter().map(|i| i.terminated()).collect();
+    let done: Vec<_> = (0..3).map(|i| o.instance(i).terminated).collect();
     assert_eq!(done, vec![s(111.0), s(113.0), s(115.0)]);
 }
 

@@ -48,7 +48,10 @@ pub fn bernoulli(rng: &mut Stream, p: f64) -> bool {
 pub enum Delay {
     Constant(SimTime),
     /// Integer-uniform over `[min, max]` microseconds, both included.
-    Uniform { min: u64, max: u64 },
+    Uniform {
+        min: u64,
+        max: u64,
+    },
     Exponential(Exp<f64>),
     /// Negative samples are clamped to zero.
     Normal(Normal<f64>),

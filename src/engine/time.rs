@@ -37,11 +37,7 @@ impl SimTime {
             return self;
         }
         let rem = self.0 % interval.0;
-        if rem == 0 {
-            self
-        } else {
-            self + SimTime(interval.0 - rem)
-        }
+        if rem == 0 { self } else { self + SimTime(interval.0 - rem) }
     }
 }
 

@@ -108,8 +108,14 @@ pub enum JobRef {
 #[derive(Clone, Copy, Debug)]
 pub enum Request {
     /// `task` is the global task index, `None` when the job has no task of that name.
-    TerminateTaskInstance { job: JobRef, task: Option<u32>, index: i64 },
-    TerminateJob { job: JobRef },
+    TerminateTaskInstance {
+        job: JobRef,
+        task: Option<u32>,
+        index: i64,
+    },
+    TerminateJob {
+        job: JobRef,
+    },
 }
 
 impl Request {
@@ -123,9 +129,15 @@ impl Request {
 
 #[derive(Clone, Copy, Debug)]
 enum Limiter {
-    FixedWindow { window: u64, accepted: u32 },
+    FixedWindow {
+        window: u64,
+        accepted: u32,
+    },
     /// Tokens in millionths.
-    TokenBucket { micro_tokens: u64, refilled_at: SimTime },
+    TokenBucket {
+        micro_tokens: u64,
+        refilled_at: SimTime,
+    },
 }
 
 const MICRO: u64 = 1_000_000;
@@ -308,7 +320,7 @@ impl<R: Recorder> Model<R> {
             let now = self.now;
             self.jobs[j as usize].terminate_requested.get_or_insert(now);
             for i in instances {
-                self.instances[i as usize].set_path(TerminationPath::NoOp, Some(now));
+                self.set_path(i, TerminationPath::NoOp, Some(now));
             }
             return None;
         }

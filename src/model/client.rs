@@ -105,7 +105,9 @@ impl Clients {
 fn first_send_time(kind: &ClientKind, target: u32) -> SimTime {
     match kind {
         ClientKind::TerminateJob { at, .. } => *at,
-        ClientKind::TerminateTaskInstances { at, rate, .. } => *at + SimTime((f64::from(target) * 1e6 / rate).round() as u64),
+        ClientKind::TerminateTaskInstances { at, rate, .. } => {
+            *at + SimTime((f64::from(target) * 1e6 / rate).round() as u64)
+        }
     }
 }
 

@@ -132,7 +132,10 @@ pub enum ClientKind {
 #[derive(Clone, Debug)]
 pub enum IndexList {
     /// `from..=to`
-    Range { from: i64, to: i64 },
+    Range {
+        from: i64,
+        to: i64,
+    },
     List(Vec<i64>),
 }
 

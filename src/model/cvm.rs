@@ -179,7 +179,7 @@ impl<R: Recorder> Model<R> {
         if let Owner::Instance(i) = owner {
             let inst = &mut self.instances[i as usize];
             inst.cvm = c;
-            inst.holds_grant = false;
+            inst.set_holds_grant(false);
             self.set_instance_state(i, InstanceState::Starting, "cvm_creating");
         }
     }
@@ -212,10 +212,8 @@ impl<R: Recorder> Model<R> {
     fn launch_failed(&mut self, i: u32, termination_registered: bool) {
         self.instances[i as usize].cvm = NO_CVM;
         if termination_registered {
-            let now = self.now;
-            let inst = &mut self.instances[i as usize];
-            inst.set_released(now);
-            inst.set_terminated(now);
+            self.set_released(i);
+            self.set_terminated(i);
             self.set_instance_state(i, InstanceState::Failed, "terminated");
             return;
         }
@@ -261,12 +259,10 @@ impl<R: Recorder> Model<R> {
 
     /// The CVM of an instance being terminated is gone: the instance is `FAILED` now.
     pub(super) fn termination_complete(&mut self, i: u32) {
-        let now = self.now;
-        let inst = &mut self.instances[i as usize];
-        inst.cvm = NO_CVM;
-        inst.set_released(now);
-        inst.set_terminated(now);
-        debug_assert!(matches!(inst.path, TerminationPath::Cvm | TerminationPath::Bypass));
+        self.instances[i as usize].cvm = NO_CVM;
+        self.set_released(i);
+        self.set_terminated(i);
+        debug_assert!(matches!(self.instances[i as usize].path, TerminationPath::Cvm | TerminationPath::Bypass));
         self.set_instance_state(i, InstanceState::Failed, "terminated");
     }
 

@@ -39,9 +39,8 @@ pub fn request_id(seed: u64, n: u64) -> String {
 }
 
 fn has_suffix_of_eight(id: &str, prefix: &str) -> bool {
-    id.strip_prefix(prefix).is_some_and(|rest| {
-        rest.len() == 8 && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
+    id.strip_prefix(prefix)
+        .is_some_and(|rest| rest.len() == 8 && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 /// `job-` + 8 lowercase letters or digits, e.g. `job-rybewp57`.

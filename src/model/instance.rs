@@ -26,7 +26,11 @@ use super::{Event, Model, Recorder};
 /// No CVM or node.
 pub const NO_CVM: u32 = u32::MAX;
 const NEVER: SimTime = SimTime::MAX;
+const RUN_FAILS: u8 = 1;
+const HOLDS_GRANT: u8 = 2;
 
+/// The part of a task instance that events touch: 16 bytes, so that a million of them stay
+/// cache-friendly. The times of its termination live apart, in [`InstanceTimes`].
 #[derive(Clone, Debug)]
 pub struct Instance {
     /// Global task index.
@@ -37,20 +41,56 @@ pub struct Instance {
     /// (a new run, a termination, leaving a queue): events and queue entries carry the value they
     /// were made with and are ignored when it no longer matches.
     pub generation: u32,
-    pub failed_runs: u32,
+    /// At most `retry_count + 1`, and `retry_count` is at most 100.
+    pub failed_runs: u8,
     pub state: InstanceState,
     pub path: TerminationPath,
-    /// The current run will fail at its end.
-    run_fails: bool,
-    /// Holds a quota grant whose CVM create call still waits in the backend's queue.
-    pub(super) holds_grant: bool,
-    terminate_requested: SimTime,
+    flags: u8,
+}
+
+/// When a task instance's termination was asked for and completed.
+#[derive(Clone, Debug)]
+pub struct InstanceTimes {
+    requested: SimTime,
     terminated: SimTime,
     released: SimTime,
 }
 
+impl Default for InstanceTimes {
+    fn default() -> Self {
+        InstanceTimes { requested: NEVER, terminated: NEVER, released: NEVER }
+    }
+}
+
 fn known(t: SimTime) -> Option<SimTime> {
     (t != NEVER).then_some(t)
+}
+
+/// A task instance at the end of a run, as the outputs report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InstanceReport {
+    pub state: InstanceState,
+    pub path: TerminationPath,
+    pub failed_runs: u8,
+    /// When the accepted request that covers the instance arrived.
+    pub terminate_requested: Option<SimTime>,
+    /// When the instance became `FAILED` by that request.
+    pub terminated: Option<SimTime>,
+    /// When its CVM became `TERMINATED` (or `LAUNCH_FAILED`) and the quota was freed.
+    pub released: Option<SimTime>,
+}
+
+impl InstanceReport {
+    pub fn new(instance: &Instance, times: &InstanceTimes) -> Self {
+        InstanceReport {
+            state: instance.state,
+            path: instance.path,
+            failed_runs: instance.failed_runs,
+            terminate_requested: known(times.requested),
+            terminated: known(times.terminated),
+            released: known(times.released),
+        }
+    }
 }
 
 impl Instance {
@@ -62,27 +102,8 @@ impl Instance {
             failed_runs: 0,
             state: InstanceState::Submitted,
             path: TerminationPath::None,
-            run_fails: false,
-            holds_grant: false,
-            terminate_requested: NEVER,
-            terminated: NEVER,
-            released: NEVER,
+            flags: 0,
         }
-    }
-
-    /// When the accepted request that covers the instance arrived.
-    pub fn terminate_requested(&self) -> Option<SimTime> {
-        known(self.terminate_requested)
-    }
-
-    /// When the instance became `FAILED` by that request.
-    pub fn terminated(&self) -> Option<SimTime> {
-        known(self.terminated)
-    }
-
-    /// When its CVM became `TERMINATED` (or `LAUNCH_FAILED`) and the quota was freed.
-    pub fn released(&self) -> Option<SimTime> {
-        known(self.released)
     }
 
     /// A termination was accepted and has not finished yet.
@@ -95,24 +116,46 @@ impl Instance {
         self.generation = self.generation.wrapping_add(1);
     }
 
-    /// The first accepted (or rejected) request that covers the instance sets its path.
-    pub(super) fn set_path(&mut self, path: TerminationPath, requested: Option<SimTime>) {
-        if self.path == TerminationPath::None {
-            self.path = path;
-            self.terminate_requested = requested.unwrap_or(NEVER);
+    fn flag(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    fn set_flag(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        } else {
+            self.flags &= !flag;
         }
     }
 
-    pub(super) fn set_terminated(&mut self, at: SimTime) {
-        self.terminated = at;
+    /// Holds a quota grant whose CVM create call still waits in the backend's queue.
+    pub(super) fn holds_grant(&self) -> bool {
+        self.flag(HOLDS_GRANT)
     }
 
-    pub(super) fn set_released(&mut self, at: SimTime) {
-        self.released = at;
+    pub(super) fn set_holds_grant(&mut self, on: bool) {
+        self.set_flag(HOLDS_GRANT, on);
     }
 }
 
 impl<R: Recorder> Model<R> {
+    /// The first accepted (or rejected) request that covers an instance sets its path.
+    pub(super) fn set_path(&mut self, i: u32, path: TerminationPath, requested: Option<SimTime>) {
+        let inst = &mut self.instances[i as usize];
+        if inst.path == TerminationPath::None {
+            inst.path = path;
+            self.times[i as usize].requested = requested.unwrap_or(NEVER);
+        }
+    }
+
+    pub(super) fn set_terminated(&mut self, i: u32) {
+        self.times[i as usize].terminated = self.now;
+    }
+
+    pub(super) fn set_released(&mut self, i: u32) {
+        self.times[i as usize].released = self.now;
+    }
+
     pub(super) fn env_of(&self, i: u32) -> EnvRef {
         self.jobs[self.tasks[self.instances[i as usize].task as usize].job as usize].env
     }
@@ -143,7 +186,7 @@ impl<R: Recorder> Model<R> {
         };
         let inst = &mut self.instances[i as usize];
         inst.cancel_waiting();
-        inst.run_fails = fails;
+        inst.set_flag(RUN_FAILS, fails);
         let generation = inst.generation;
         if interrupted_after < runtime {
             self.schedule(interrupted_after, Event::RunInterrupted { instance: i, generation });
@@ -161,7 +204,7 @@ impl<R: Recorder> Model<R> {
         if !self.is_current_run(i, generation) {
             return;
         }
-        if self.instances[i as usize].run_fails {
+        if self.instances[i as usize].flag(RUN_FAILS) {
             self.run_failed(i, false);
         } else {
             self.set_instance_state(i, InstanceState::Succeed, "run_succeeded");
@@ -187,7 +230,7 @@ impl<R: Recorder> Model<R> {
         let cause = if interrupted { "interrupted" } else { "run_failed" };
         let inst = &mut self.instances[i as usize];
         inst.failed_runs += 1;
-        if inst.failed_runs <= retries {
+        if u32::from(inst.failed_runs) <= retries {
             if interrupted {
                 self.make_runnable(i, "retry");
             } else {

@@ -117,7 +117,10 @@ impl<R: Recorder> Model<R> {
         let job = &mut self.jobs[j as usize];
         job.state = Some(Submitted);
         job.counts[Submitted.index()] = job.instance_count;
-        let (tasks, instances) = (job.first_task..job.first_task + job.task_count, job.first_instance..job.first_instance + job.instance_count);
+        let (tasks, instances) = (
+            job.first_task..job.first_task + job.task_count,
+            job.first_instance..job.first_instance + job.instance_count,
+        );
         self.record(Entity::Job(j), None, Submitted.as_str(), "submitted");
         for t in tasks {
             let task = &mut self.tasks[t as usize];

@@ -47,7 +47,7 @@ use crate::engine::{Delay, EventQueue, RadixQueue, SimTime, Stream, Streams};
 
 pub use api::{Action, ErrorCode, RequestTotals};
 pub use config::Config;
-pub use instance::Instance;
+pub use instance::{Instance, InstanceReport, InstanceTimes};
 pub use job::{JobRuntime, TaskRuntime};
 pub use recorder::{Entity, NullRecorder, Occupancy, Recorder, RequestRecord};
 pub use state::{CvmState, InstanceState, TerminationPath};
@@ -69,12 +69,23 @@ enum Event {
     CvmCreationDone(u32),
     CvmTerminationDone(u32),
     NodeRestarted(u32),
-    RunEnded { instance: u32, generation: u32 },
-    RunInterrupted { instance: u32, generation: u32 },
+    RunEnded {
+        instance: u32,
+        generation: u32,
+    },
+    RunInterrupted {
+        instance: u32,
+        generation: u32,
+    },
     BypassTick(u32),
     WalkStep(u32),
     ClientWake,
-    Answer { client: u32, target: u32, attempt: u32, error: ErrorCode },
+    Answer {
+        client: u32,
+        target: u32,
+        attempt: u32,
+        error: ErrorCode,
+    },
 }
 
 /// Stream numbers: fixed forever, so that a scenario keeps its draws across versions that add
@@ -147,6 +158,7 @@ pub struct Model<R: Recorder> {
     jobs: Vec<JobRuntime>,
     tasks: Vec<TaskRuntime>,
     instances: Vec<Instance>,
+    times: Vec<InstanceTimes>,
     cvms: Vec<Cvm>,
     envs: Vec<NamedEnvironment>,
     quota: Quota,
@@ -160,12 +172,24 @@ pub struct Model<R: Recorder> {
     tally: Tally,
 }
 
+impl Outcome {
+    /// Task instance `i` (in file order: job, task, index) as the outputs report it.
+    pub fn instance(&self, i: usize) -> InstanceReport {
+        InstanceReport::new(&self.instances[i], &self.times[i])
+    }
+
+    pub fn instance_reports(&self) -> impl Iterator<Item = InstanceReport> + '_ {
+        self.instances.iter().zip(&self.times).map(|(i, t)| InstanceReport::new(i, t))
+    }
+}
+
 /// The state of a finished run, read by the outputs.
 pub struct Outcome {
     pub config: Config,
     pub jobs: Vec<JobRuntime>,
     pub tasks: Vec<TaskRuntime>,
     pub instances: Vec<Instance>,
+    pub times: Vec<InstanceTimes>,
     pub requests: RequestTotals,
     pub events: u64,
     /// The time of the last state change.
@@ -192,6 +216,7 @@ impl<R: Recorder> Model<R> {
             rec: recorder,
             jobs,
             tasks,
+            times: vec![InstanceTimes::default(); instances.len()],
             instances,
             cvms: Vec::new(),
             envs: cfg.environments.iter().map(|_| NamedEnvironment::default()).collect(),
@@ -292,6 +317,7 @@ impl<R: Recorder> Model<R> {
             jobs: self.jobs,
             tasks: self.tasks,
             instances: self.instances,
+            times: self.times,
             requests: self.gateway.totals(),
             events: self.events,
             sim_end: end,

@@ -57,7 +57,7 @@ impl<R: Recorder> Model<R> {
             self.quota.in_use += 1;
             self.occupancy_changed(0, 1);
             if let Claimant::Instance { instance, .. } = claimant {
-                self.instances[instance as usize].holds_grant = true;
+                self.instances[instance as usize].set_holds_grant(true);
             }
             self.submit_create_call(claimant);
         }

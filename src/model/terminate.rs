@@ -26,27 +26,29 @@ use super::{Model, Recorder};
 impl<R: Recorder> Model<R> {
     /// Applies the rule to instance `i` now, for a request that arrived at `requested`.
     pub(super) fn terminate_instance(&mut self, i: u32, requested: SimTime) {
-        let now = self.now;
         let named = matches!(self.env_of(i), EnvRef::Named(_));
-        let inst = &mut self.instances[i as usize];
+        let inst = &self.instances[i as usize];
         if inst.is_being_terminated() {
             return;
         }
         match inst.state {
-            Succeed | Failed => inst.set_path(TerminationPath::NoOp, Some(requested)),
+            Succeed | Failed => self.set_path(i, TerminationPath::NoOp, Some(requested)),
             Submitted | Pending | Runnable => {
-                inst.set_path(TerminationPath::Immediate, Some(requested));
-                inst.set_terminated(now);
+                self.set_path(i, TerminationPath::Immediate, Some(requested));
+                self.set_terminated(i);
+                let inst = &mut self.instances[i as usize];
                 inst.cancel_waiting();
-                let gave_back_grant = std::mem::take(&mut inst.holds_grant);
+                let gave_back_grant = inst.holds_grant();
+                inst.set_holds_grant(false);
                 self.set_instance_state(i, Failed, "terminated");
                 if gave_back_grant {
                     self.release_quota(0);
                 }
             }
             Starting | Running | FailedInterrupted if named => {
-                inst.set_path(TerminationPath::Restart, Some(requested));
-                inst.set_terminated(now);
+                self.set_path(i, TerminationPath::Restart, Some(requested));
+                self.set_terminated(i);
+                let inst = &mut self.instances[i as usize];
                 inst.cancel_waiting();
                 let node = std::mem::replace(&mut inst.cvm, NO_CVM);
                 self.set_instance_state(i, Failed, "terminated");
@@ -55,23 +57,22 @@ impl<R: Recorder> Model<R> {
                 }
             }
             Starting | Running | FailedInterrupted => {
-                inst.cancel_waiting();
                 let cvm = inst.cvm;
+                self.instances[i as usize].cancel_waiting();
                 let cvm_state = (cvm != NO_CVM).then(|| self.cvms[cvm as usize].state);
-                let inst = &mut self.instances[i as usize];
                 match cvm_state {
                     Some(CvmState::Pending) => {
-                        inst.set_path(TerminationPath::Bypass, Some(requested));
+                        self.set_path(i, TerminationPath::Bypass, Some(requested));
                         self.cvms[cvm as usize].bypass_registered = true;
                     }
                     Some(CvmState::Running | CvmState::ShuttingDown) => {
-                        inst.set_path(TerminationPath::Cvm, Some(requested));
+                        self.set_path(i, TerminationPath::Cvm, Some(requested));
                         self.request_cvm_termination(cvm);
                     }
                     // Nothing left to terminate (the CVM was reclaimed by an interruption).
                     _ => {
-                        inst.set_path(TerminationPath::Cvm, Some(requested));
-                        inst.set_terminated(now);
+                        self.set_path(i, TerminationPath::Cvm, Some(requested));
+                        self.set_terminated(i);
                         self.set_instance_state(i, Failed, "terminated");
                     }
                 }
@@ -82,6 +83,6 @@ impl<R: Recorder> Model<R> {
     /// Records that a request covering `i` was refused with
     /// `UnsupportedOperation.TerminateOperationWithEnvId`.
     pub(super) fn termination_rejected(&mut self, i: u32) {
-        self.instances[i as usize].set_path(TerminationPath::Rejected, None);
+        self.set_path(i, TerminationPath::Rejected, None);
     }
 }

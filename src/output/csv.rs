@@ -85,7 +85,9 @@ impl Names {
     fn write_entity(&self, out: &mut impl Write, entity: Entity) -> io::Result<()> {
         match entity {
             Entity::Job(j) => out.write_all(b"job,").and_then(|_| out.write_all(self.job_ids[j as usize].as_bytes())),
-            Entity::Task(t) => out.write_all(b"task,").and_then(|_| out.write_all(self.task_labels[t as usize].as_bytes())),
+            Entity::Task(t) => {
+                out.write_all(b"task,").and_then(|_| out.write_all(self.task_labels[t as usize].as_bytes()))
+            }
             Entity::Instance(i) => {
                 out.write_all(b"instance,")?;
                 self.write_instance(out, i)
@@ -165,7 +167,14 @@ impl<'a> CsvRecorder<'a> {
 }
 
 impl Recorder for CsvRecorder<'_> {
-    fn state_change(&mut self, time: SimTime, entity: Entity, from: Option<&'static str>, to: &'static str, cause: &'static str) {
+    fn state_change(
+        &mut self,
+        time: SimTime,
+        entity: Entity,
+        from: Option<&'static str>,
+        to: &'static str,
+        cause: &'static str,
+    ) {
         let Some(out) = self.timeline.as_mut() else { return };
         let r = (|| {
             write_time(out, time)?;

@@ -24,8 +24,8 @@ pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
     let names = Names::new(&outcome.config);
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     writeln!(out, "{INSTANCES_HEADER}")?;
-    for (i, inst) in outcome.instances.iter().enumerate() {
-        let task = &outcome.tasks[inst.task as usize];
+    for (i, inst) in outcome.instance_reports().enumerate() {
+        let task = &outcome.tasks[outcome.instances[i].task as usize];
         let job = &outcome.config.jobs[task.job as usize];
         let env = match job.env {
             EnvRef::Anonymous => "anonymous",
@@ -39,12 +39,12 @@ pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
         }
         out.write_all(&id)?;
         write!(out, ",{env},{},{}", inst.state.as_str(), inst.path.as_str())?;
-        let requested = inst.terminate_requested();
+        let requested = inst.terminate_requested;
         cell(&mut out, requested)?;
-        cell(&mut out, inst.terminated())?;
-        cell(&mut out, inst.released())?;
-        cell(&mut out, requested.zip(inst.terminated()).map(|(r, t)| t - r))?;
-        cell(&mut out, requested.zip(inst.released()).map(|(r, t)| t - r))?;
+        cell(&mut out, inst.terminated)?;
+        cell(&mut out, inst.released)?;
+        cell(&mut out, requested.zip(inst.terminated).map(|(r, t)| t - r))?;
+        cell(&mut out, requested.zip(inst.released).map(|(r, t)| t - r))?;
         out.write_all(b"\n")?;
     }
     out.flush()

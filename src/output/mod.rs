@@ -52,7 +52,8 @@ pub fn peak_memory_bytes() -> Option<u64> {
 /// Runs a scenario and writes its outputs to `options.out`.
 pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunReport> {
     let started = Instant::now();
-    let staged = StagedDir::create(&options.out).with_context(|| format!("cannot prepare `{}`", options.out.display()))?;
+    let staged =
+        StagedDir::create(&options.out).with_context(|| format!("cannot prepare `{}`", options.out.display()))?;
     let dir = staged.path().to_owned();
     let config = &scenario.config;
     let recorder = csv::CsvRecorder::create(&dir, config, options.timeline).context("cannot create the CSV files")?;

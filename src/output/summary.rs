@@ -98,14 +98,14 @@ pub fn summarise(outcome: &Outcome) -> Summary {
     let mut by_path = BTreeMap::new();
     let mut termination = Vec::new();
     let mut release = Vec::new();
-    for inst in &outcome.instances {
+    for inst in outcome.instance_reports() {
         *by_final_state.entry(inst.state.as_str()).or_insert(0) += 1;
         *by_path.entry(inst.path.as_str()).or_insert(0) += 1;
-        if let Some(requested) = inst.terminate_requested() {
-            if let Some(t) = inst.terminated() {
+        if let Some(requested) = inst.terminate_requested {
+            if let Some(t) = inst.terminated {
                 termination.push((t - requested).micros());
             }
-            if let Some(t) = inst.released() {
+            if let Some(t) = inst.released {
                 release.push((t - requested).micros());
             }
         }

@@ -9,7 +9,7 @@ use crate::engine::{Delay, SimTime};
 use crate::expect::Expectation;
 use crate::model::config::{
     Api, Backend, Client, ClientKind, Config, CreateFailedState, Cvm, EnvRef, Environment, FailedAction, IndexList,
-    Job, Jitter, NamedEnvPolicy, RateLimitAlgorithm, Retry, Task,
+    Jitter, Job, NamedEnvPolicy, RateLimitAlgorithm, Retry, Task,
 };
 use crate::model::ids::{is_env_id, is_job_id};
 
@@ -91,12 +91,16 @@ impl Ctx<'_> {
             .map_err(|e| self.err(&field, format!("cannot read `{}`: {e}", full.display())))?;
         let headers = reader.headers().map_err(|e| csv_err(Some(1), format!("cannot read the header: {e}")))?;
         let Some(col) = headers.iter().position(|h| h == column) else {
-            return Err(csv_err(Some(1), format!("no column `{column}` (columns: {})", headers.iter().collect::<Vec<_>>().join(", "))));
+            return Err(csv_err(
+                Some(1),
+                format!("no column `{column}` (columns: {})", headers.iter().collect::<Vec<_>>().join(", ")),
+            ));
         };
         let mut values = Vec::new();
-        for (n, record) in reader.records().enumerate() {
-            let line = n + 2;
-            let record = record.map_err(|e| csv_err(Some(line), e.to_string()))?;
+        for record in reader.records() {
+            let record = record.map_err(|e| csv_err(e.position().map(|p| p.line() as usize), e.to_string()))?;
+            // The reader skips blank lines, so the record knows its line better than a count.
+            let line = record.position().map_or(0, |p| p.line() as usize);
             let cell = record.get(col).unwrap_or("");
             let value = parse_duration(cell).map_err(|e| csv_err(Some(line), format!("column `{column}`: {e}")))?;
             values.push(value);
@@ -112,7 +116,9 @@ impl Ctx<'_> {
 }
 
 fn is_plain_name(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> Result<(Config, Vec<Expectation>)> {
@@ -135,9 +141,7 @@ pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> R
     let expectations = file
         .expect
         .iter()
-        .map(|(metric, rule)| {
-            Expectation::parse(metric, rule).map_err(|e| ctx.err(&root.key("expect").key(metric), e))
-        })
+        .map(|(metric, rule)| Expectation::parse(metric, rule).map_err(|e| ctx.err(&root.key("expect").key(metric), e)))
         .collect::<Result<Vec<_>>>()?;
     let config = Config { name, seed: file.seed, horizon: file.horizon.0, backend, environments, jobs, clients };
     Ok((config, expectations))
@@ -146,10 +150,8 @@ pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> R
 fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
     let p = JsonPath::root().key("backend");
     let api = p.key("api");
-    let limits = [
-        (b.api.limits.terminate_task_instance, "TerminateTaskInstance"),
-        (b.api.limits.terminate_job, "TerminateJob"),
-    ];
+    let limits =
+        [(b.api.limits.terminate_task_instance, "TerminateTaskInstance"), (b.api.limits.terminate_job, "TerminateJob")];
     for (limit, action) in limits {
         ctx.check((1..=MAX_RATE as u32).contains(&limit), &api.key("limits").key(action), || {
             format!("a rate limit is a whole number of calls per second from 1 to {MAX_RATE}, got {limit}")
@@ -168,7 +170,9 @@ fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
         .map(|r| ctx.rate(r, &cvm.key("terminate_rate_limit"), "terminate_rate_limit"))
         .transpose()?;
     if let Some(max) = b.quota.max_cvms {
-        ctx.check(max >= 1, &p.key("quota").key("max_cvms"), || "the quota must allow at least one CVM (or be null)".into())?;
+        ctx.check(max >= 1, &p.key("quota").key("max_cvms"), || {
+            "the quota must allow at least one CVM (or be null)".into()
+        })?;
     }
     let workers = b.job_termination.workers;
     ctx.check((1..=MAX_WORKERS).contains(&workers), &p.key("job_termination").key("workers"), || {
@@ -241,9 +245,10 @@ fn build_jobs(ctx: &Ctx, file: &ScenarioFile, envs: &[Environment]) -> Result<Ve
         } else {
             let found = envs.iter().position(|e| e.id == job.env);
             let Some(found) = found else {
-                return Err(ctx.err(&jp.key("env"), format!(
-                    "`{}` is neither \"anonymous\" nor an environment of `environments`", job.env
-                )));
+                return Err(ctx.err(
+                    &jp.key("env"),
+                    format!("`{}` is neither \"anonymous\" nor an environment of `environments`", job.env),
+                ));
             };
             EnvRef::Named(found as u32)
         };
@@ -256,7 +261,9 @@ fn build_jobs(ctx: &Ctx, file: &ScenarioFile, envs: &[Environment]) -> Result<Ve
                 format!("`{}` is not a task name: letters, digits, `-`, `_` and `.`, at most 128", task.name)
             })?;
             if by_name.insert(task.name.as_str(), t).is_some() {
-                return Err(ctx.err(&tp.index(t).key("name"), format!("task `{}` is defined twice in this job", task.name)));
+                return Err(
+                    ctx.err(&tp.index(t).key("name"), format!("task `{}` is defined twice in this job", task.name))
+                );
             }
         }
         let mut tasks = Vec::with_capacity(job.tasks.len());
@@ -267,7 +274,9 @@ fn build_jobs(ctx: &Ctx, file: &ScenarioFile, envs: &[Environment]) -> Result<Ve
             ctx.check(total <= u64::from(MAX_INSTANCES), &tk.key("instances"), || {
                 format!("a scenario may hold at most {MAX_INSTANCES} task instances in all; this brings it to {total}")
             })?;
-            ctx.check(task.retry_count <= MAX_ATTEMPTS, &tk.key("retry_count"), || format!("at most {MAX_ATTEMPTS}"))?;
+            ctx.check(task.retry_count <= MAX_RETRY_COUNT, &tk.key("retry_count"), || {
+                format!("at most {MAX_RETRY_COUNT} retries")
+            })?;
             let mut depends_on = Vec::with_capacity(task.depends_on.len());
             for (d, dep) in task.depends_on.iter().enumerate() {
                 let dp = tk.key("depends_on").index(d);
@@ -332,7 +341,8 @@ fn check_acyclic(ctx: &Ctx, tasks: &[Task], tp: &JsonPath) -> Result<()> {
                         stack.push((dep as usize, 0));
                     }
                     Mark::Open => {
-                        let from = stack.iter().position(|&(s, _)| s == dep as usize).expect("open tasks are on the stack");
+                        let from =
+                            stack.iter().position(|&(s, _)| s == dep as usize).expect("open tasks are on the stack");
                         let mut cycle: Vec<&str> = stack[from..].iter().map(|&(s, _)| tasks[s].name.as_str()).collect();
                         cycle.push(&tasks[dep as usize].name);
                         return Err(ctx.err(
@@ -388,7 +398,12 @@ fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job]) -> Result<Vec
                     IndicesSpec::Range { from, to } => IndexList::Range { from, to },
                 };
                 if job.is_some() && task.is_none() {
-                    ctx.warn(&cp.key("task"), format!("job `{job_id}` has no task `{task_name}`: the calls will get ResourceNotFound.TaskInstance"));
+                    ctx.warn(
+                        &cp.key("task"),
+                        format!(
+                            "job `{job_id}` has no task `{task_name}`: the calls will get ResourceNotFound.TaskInstance"
+                        ),
+                    );
                 }
                 if let Some(t) = task {
                     let n = i64::from(t.instances);
@@ -404,13 +419,22 @@ fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job]) -> Result<Vec
             }
         };
         if !is_job_id(job_id) {
-            ctx.warn(&cp.key("job"), format!("`{job_id}` is not a job id: the calls will get InvalidParameter.JobIdMalformed"));
+            ctx.warn(
+                &cp.key("job"),
+                format!("`{job_id}` is not a job id: the calls will get InvalidParameter.JobIdMalformed"),
+            );
         } else if let Some(job) = job {
             if at < job.submit_at {
-                ctx.warn(&cp.key("at"), format!("job `{job_id}` is submitted at {} s, after this client's first call", job.submit_at));
+                ctx.warn(
+                    &cp.key("at"),
+                    format!("job `{job_id}` is submitted at {} s, after this client's first call", job.submit_at),
+                );
             }
         } else {
-            ctx.warn(&cp.key("job"), format!("no job `{job_id}` in the scenario: the calls will get a ResourceNotFound error"));
+            ctx.warn(
+                &cp.key("job"),
+                format!("no job `{job_id}` in the scenario: the calls will get a ResourceNotFound error"),
+            );
         }
         let retry = match &c.retry {
             None => None,
@@ -419,9 +443,11 @@ fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job]) -> Result<Vec
                 ctx.check((1..=MAX_ATTEMPTS).contains(&r.max_attempts), &rp.key("max_attempts"), || {
                     format!("from 1 to {MAX_ATTEMPTS} attempts, got {}", r.max_attempts)
                 })?;
-                ctx.check(r.multiplier.is_finite() && (1.0..=1000.0).contains(&r.multiplier), &rp.key("multiplier"), || {
-                    format!("the multiplier must be from 1 to 1000, got {}", r.multiplier)
-                })?;
+                ctx.check(
+                    r.multiplier.is_finite() && (1.0..=1000.0).contains(&r.multiplier),
+                    &rp.key("multiplier"),
+                    || format!("the multiplier must be from 1 to 1000, got {}", r.multiplier),
+                )?;
                 Some(Retry {
                     max_attempts: r.max_attempts,
                     base: r.base.0,
@@ -436,9 +462,13 @@ fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job]) -> Result<Vec
             }
         };
         let name = c.name.clone().unwrap_or_else(|| format!("{kind_name}-{k}"));
-        ctx.check(!name.is_empty() && name.len() <= 128, &cp.key("name"), || "a client name has 1 to 128 characters".into())?;
+        ctx.check(!name.is_empty() && name.len() <= 128, &cp.key("name"), || {
+            "a client name has 1 to 128 characters".into()
+        })?;
         let account = c.account.clone().unwrap_or_else(|| "default".into());
-        ctx.check(!account.is_empty() && account.len() <= 128, &cp.key("account"), || "an account has 1 to 128 characters".into())?;
+        ctx.check(!account.is_empty() && account.len() <= 128, &cp.key("account"), || {
+            "an account has 1 to 128 characters".into()
+        })?;
         clients.push(Client { name, account, kind, retry });
     }
     Ok(clients)

@@ -10,6 +10,8 @@ pub const MAX_ENVIRONMENTS: usize = 1_000;
 pub const MAX_NODES: u64 = 1_000_000;
 pub const MAX_CLIENTS: usize = 100_000;
 pub const MAX_ATTEMPTS: u32 = 1_000;
+/// SubmitJob's MaxRetryCount (a task instance counts its failed runs in a byte).
+pub const MAX_RETRY_COUNT: u32 = 100;
 pub const MAX_WORKERS: u32 = 100_000;
 /// Calls per second, for API limits, client rates and CVM call rates.
 pub const MAX_RATE: f64 = 1_000_000.0;

@@ -45,7 +45,8 @@ pub struct Scenario {
 
 /// Reads and checks a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(path, format!("cannot read the scenario: {e}")))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| InputError::new(path, format!("cannot read the scenario: {e}")))?;
     parse(&text, path)
 }
 
@@ -65,25 +66,46 @@ pub fn parse(text: &str, file: &Path) -> Result<Scenario, InputError> {
 }
 
 /// The first pass: text to [`file::ScenarioFile`], with located errors.
+///
+/// serde_json reports a value's error where its parser stands when the error is raised, which
+/// for a value checked after it was read (a probability, a distribution, a type mismatch) can be
+/// the next line's closing brace. For such data errors the path is known, so the position is
+/// taken from where that value starts in the text; syntax errors keep serde_json's position.
 pub fn parse_file(text: &str, file: &Path) -> Result<file::ScenarioFile, InputError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed: file::ScenarioFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        InputError {
-            file: file.to_owned(),
-            position: (inner.line() > 0).then(|| (inner.line(), inner.column())),
-            path: (!path.is_empty() && path != ".").then(|| JsonPath::parse(&path)),
-            message: strip_position(&inner.to_string()),
-        }
+        let path = (!path.is_empty() && path != ".").then(|| JsonPath::parse(&path));
+        let message = strip_position(&inner.to_string());
+        // Errors about a key (duplicate, unknown, one too many) are where serde_json stands.
+        let about_a_key = ["duplicate field", "unknown field", "one too many"].iter().any(|k| message.contains(k));
+        let position = match (&path, inner.classify()) {
+            (Some(p), serde_json::error::Category::Data) if !about_a_key => Some(locate::locate(text, &p.0)),
+            _ => serde_position(text, inner.line(), inner.column()),
+        };
+        InputError { file: file.to_owned(), position, path, message }
     })?;
     de.end().map_err(|e| InputError {
         file: file.to_owned(),
-        position: Some((e.line(), e.column())),
+        position: serde_position(text, e.line(), e.column()),
         path: None,
         message: strip_position(&e.to_string()),
     })?;
     Ok(parsed)
+}
+
+/// serde_json's 1-based line with a 0-based "column before the line's first character" for an
+/// error at a line break: shown as the end of the previous line.
+fn serde_position(text: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+    if line == 0 {
+        return None;
+    }
+    if column > 0 || line == 1 {
+        return Some((line, column.max(1)));
+    }
+    let previous = text.lines().nth(line - 2).map_or(0, |l| l.chars().count());
+    Some((line - 1, previous + 1))
 }
 
 /// serde_json appends " at line L column C" to its messages; we show the position up front.

@@ -41,8 +41,9 @@ pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     if let Ok(secs) = trimmed.parse::<f64>() {
         return seconds_to_time::<de::value::Error>(secs).map_err(|e| e.to_string());
     }
-    let d = humantime::parse_duration(trimmed)
-        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. \"250ms\", \"90s\", \"1m 30s\" or a number of seconds"))?;
+    let d = humantime::parse_duration(trimmed).map_err(|e| {
+        format!("`{text}` is not a duration ({e}); write e.g. \"250ms\", \"90s\", \"1m 30s\" or a number of seconds")
+    })?;
     if d.as_secs() > MAX_DURATION_SECONDS {
         return Err(format!("a duration may be at most ten years, got `{text}`"));
     }
@@ -147,7 +148,9 @@ impl Serialize for DistributionSpec {
             DistributionSpec::Uniform { min, max } => json!({ "uniform": { "min": min, "max": max } }),
             DistributionSpec::Exponential { mean } => json!({ "exponential": { "mean": mean } }),
             DistributionSpec::Normal { mean, std } => json!({ "normal": { "mean": mean, "std": std } }),
-            DistributionSpec::Lognormal { median, sigma } => json!({ "lognormal": { "median": median, "sigma": sigma } }),
+            DistributionSpec::Lognormal { median, sigma } => {
+                json!({ "lognormal": { "median": median, "sigma": sigma } })
+            }
             DistributionSpec::Empirical(e) => json!({ "empirical": e }),
         };
         v.serialize(s)
@@ -213,7 +216,9 @@ impl<'de> Visitor<'de> for DistributionVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let Some(kind) = map.next_key::<String>()? else {
-            return Err(de::Error::custom("a distribution object needs one key: uniform, exponential, normal, lognormal or empirical"));
+            return Err(de::Error::custom(
+                "a distribution object needs one key: uniform, exponential, normal, lognormal or empirical",
+            ));
         };
         let spec = match kind.as_str() {
             "uniform" => {
@@ -226,7 +231,9 @@ impl<'de> Visitor<'de> for DistributionVisitor {
             "exponential" => {
                 let e: ExponentialSpec = map.next_value()?;
                 if e.mean.0 == SimTime::ZERO {
-                    return Err(de::Error::custom("exponential: `mean` must be positive (use a constant \"0s\" for no delay)"));
+                    return Err(de::Error::custom(
+                        "exponential: `mean` must be positive (use a constant \"0s\" for no delay)",
+                    ));
                 }
                 DistributionSpec::Exponential { mean: e.mean }
             }
@@ -240,7 +247,10 @@ impl<'de> Visitor<'de> for DistributionVisitor {
                     return Err(de::Error::custom("lognormal: `median` must be positive"));
                 }
                 if !(0.0..=10.0).contains(&l.sigma) {
-                    return Err(de::Error::custom(format!("lognormal: `sigma` must be between 0 and 10, got {}", l.sigma)));
+                    return Err(de::Error::custom(format!(
+                        "lognormal: `sigma` must be between 0 and 10, got {}",
+                        l.sigma
+                    )));
                 }
                 DistributionSpec::Lognormal { median: l.median, sigma: l.sigma }
             }
@@ -265,7 +275,9 @@ impl<'de> Visitor<'de> for DistributionVisitor {
             other => return Err(de::Error::unknown_variant(other, KINDS)),
         };
         if let Some(extra) = map.next_key::<String>()? {
-            return Err(de::Error::custom(format!("a distribution object has exactly one key; `{extra}` is one too many")));
+            return Err(de::Error::custom(format!(
+                "a distribution object has exactly one key; `{extra}` is one too many"
+            )));
         }
         Ok(spec)
     }
@@ -361,7 +373,7 @@ impl<'de> Visitor<'de> for IndicesVisitor {
         if r.from > r.to {
             return Err(de::Error::custom(format!("`from` ({}) is greater than `to` ({})", r.from, r.to)));
         }
-        if (r.to - r.from) as u64 >= u64::from(super::limits::MAX_INSTANCES) {
+        if i128::from(r.to) - i128::from(r.from) >= i128::from(super::limits::MAX_INSTANCES) {
             return Err(de::Error::custom("the range names more indices than a scenario may hold"));
         }
         Ok(IndicesSpec::Range { from: r.from, to: r.to })
@@ -408,9 +420,15 @@ mod tests {
     #[test]
     fn distributions_check_their_parameters() {
         assert!(matches!(parse::<DistributionSpec>("\"5s\""), Ok(DistributionSpec::Constant(_))));
-        assert!(parse::<DistributionSpec>(r#"{"uniform": {"min": "5s", "max": "1s"}}"#).unwrap_err().contains("greater"));
+        assert!(
+            parse::<DistributionSpec>(r#"{"uniform": {"min": "5s", "max": "1s"}}"#).unwrap_err().contains("greater")
+        );
         assert!(parse::<DistributionSpec>(r#"{"gamma": {"k": 1}}"#).unwrap_err().contains("unknown variant"));
-        assert!(parse::<DistributionSpec>(r#"{"uniform": {"min": "1s", "max": "2s"}, "normal": {}}"#).unwrap_err().contains("one key"));
+        assert!(
+            parse::<DistributionSpec>(r#"{"uniform": {"min": "1s", "max": "2s"}, "normal": {}}"#)
+                .unwrap_err()
+                .contains("one key")
+        );
         assert!(parse::<DistributionSpec>(r#"{"empirical": {"values": []}}"#).unwrap_err().contains("empty"));
         assert!(parse::<DistributionSpec>(r#"{"lognormal": {"median": "90s", "sigma": 0.25}}"#).is_ok());
     }
