@@ -200,3 +200,18 @@ fn usage_errors_exit_2() {
     assert_eq!(termsim(&["run", "--bogus"]).status.code(), Some(2));
     assert_eq!(termsim(&["validate", "/nonexistent/scenario.json"]).status.code(), Some(2));
 }
+
+/// `results/default/` holds the reference outputs of the default scenario. A change that alters
+/// them changes the model's behaviour or the output contract: regenerate them deliberately with
+/// `cargo run --release -- run` and say why in the commit.
+#[test]
+fn the_committed_reference_outputs_match_a_fresh_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    run_default(tmp.path(), &[]);
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/default");
+    for file in DETERMINISTIC {
+        let fresh = fs::read(tmp.path().join(file)).unwrap();
+        let committed = fs::read(reference.join(file)).unwrap();
+        assert!(fresh == committed, "results/default/{file} differs from a fresh run of the default scenario");
+    }
+}

@@ -20,7 +20,7 @@ use rand::RngExt;
 
 use crate::engine::{EventQueue, SimTime, Stream, Streams};
 
-use super::api::{ErrorCode, JobRef, Request};
+use super::api::{JobRef, Request};
 use super::config::{ClientKind, Config, IndexList, Jitter, Retry};
 use super::ids::is_job_id;
 use super::{Event, Model, Recorder, stream_id};
@@ -191,13 +191,13 @@ impl<R: Recorder> Model<R> {
         let (error, responded) = self.call_api(client, account, request, target, attempt);
         if let (Some(error), Some(retry)) = (error, retry) {
             if error.is_retryable() && attempt < retry.max_attempts {
-                self.queue.push(responded, Event::Answer { client, target, attempt, error });
+                self.queue.push(responded, Event::Answer { client, target, attempt });
             }
         }
     }
 
     /// A retryable error reached the client: the call goes back on the agenda after a backoff.
-    pub(super) fn answer(&mut self, client: u32, target: u32, attempt: u32, _error: ErrorCode) {
+    pub(super) fn answer(&mut self, client: u32, target: u32, attempt: u32) {
         let rt = &mut self.clients.clients[client as usize];
         let retry = rt.retry.expect("answers are only scheduled for clients that retry");
         let wait = backoff(&retry, attempt, &mut rt.jitter);

@@ -80,11 +80,11 @@ enum Event {
     BypassTick(u32),
     WalkStep(u32),
     ClientWake,
+    /// A retryable error reached a client that retries.
     Answer {
         client: u32,
         target: u32,
         attempt: u32,
-        error: ErrorCode,
     },
 }
 
@@ -288,7 +288,7 @@ impl<R: Recorder> Model<R> {
             Event::BypassTick(c) => self.bypass_tick(c),
             Event::WalkStep(w) => self.walk_step(w),
             Event::ClientWake => self.client_wake(),
-            Event::Answer { client, target, attempt, error } => self.answer(client, target, attempt, error),
+            Event::Answer { client, target, attempt } => self.answer(client, target, attempt),
         }
     }
 
