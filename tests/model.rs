@@ -496,3 +496,37 @@ fn summary_figures_follow_the_instances() {
     // CVM-seconds.
     assert_eq!(summary.quota_cvm_seconds_after_request, Some(108.0));
 }
+
+#[test]
+fn a_second_terminate_job_after_the_job_ended_does_not_move_the_request_time() {
+    // Two 60 s instances, RUNNING 92..152 (creation 90 s); walk 30 s per instance, one worker.
+    // TerminateJob at 120: A/0 at 150 (cvm, FAILED 160); A/1 ends SUCCEED at 152, so the job is
+    // FAILED at 160; the walk reaches A/1 at 180. A second TerminateJob at 170 is accepted with
+    // no effect: A/1 stays covered by the first request (120), path no_op.
+    let (o, rec) = run(&scenario(json!({
+        "backend": { "job_termination": { "per_instance": "30s" } },
+        "jobs": [{ "id": "job-aaaaaaaa", "tasks": [{ "name": "A", "instances": 2, "runtime": "60s" }] }],
+        "clients": [terminate_job("120s", "job-aaaaaaaa"), terminate_job("170s", "job-aaaaaaaa")]
+    })));
+    assert_eq!(rec.calls(), vec![(120.0, 1, "ok"), (170.0, 1, "ok")]);
+    assert_eq!(row(o.instance(0)), ("FAILED", "cvm", s(120.0), s(160.0), s(160.0)));
+    assert_eq!(row(o.instance(1)), ("SUCCEED", "no_op", s(120.0), None, None));
+}
+
+#[test]
+fn quota_goes_by_submission_not_by_when_an_instance_became_runnable() {
+    // Quota 1. Job X (submitted at 0): A runs 92..102, its CVM is terminated 102..112; B depends
+    // on A and is RUNNABLE from 102. Job Y (submitted at 5) is RUNNABLE from 7. When the quota
+    // frees at 112 it goes to X/B (submitted first): STARTING at 112, RUNNING 202..212, CVM
+    // gone at 222, and only then Y/0 starts.
+    let (_, rec) = run(&scenario(json!({
+        "backend": { "quota": { "max_cvms": 1 } },
+        "jobs": [
+            { "id": "job-xxxxxxxx", "tasks": [
+                { "name": "A", "instances": 1, "runtime": "10s" },
+                { "name": "B", "instances": 1, "runtime": "10s", "depends_on": ["A"] } ] },
+            { "id": "job-yyyyyyyy", "submit_at": "5s", "tasks": [{ "name": "A", "instances": 1, "runtime": "10s" }] } ]
+    })));
+    assert_eq!(rec.entered(Entity::Instance(1), "STARTING"), vec![112.0]);
+    assert_eq!(rec.entered(Entity::Instance(2), "STARTING"), vec![222.0]);
+}

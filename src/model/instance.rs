@@ -139,12 +139,24 @@ impl Instance {
 }
 
 impl<R: Recorder> Model<R> {
-    /// The first accepted (or rejected) request that covers an instance sets its path.
+    /// The first accepted (or rejected) request that acts on an instance sets its path; the
+    /// first accepted one that covers it sets `terminate_requested_s`.
     pub(super) fn set_path(&mut self, i: u32, path: TerminationPath, requested: Option<SimTime>) {
         let inst = &mut self.instances[i as usize];
         if inst.path == TerminationPath::None {
             inst.path = path;
-            self.times[i as usize].requested = requested.unwrap_or(NEVER);
+            if let Some(at) = requested {
+                self.cover(i, at);
+            }
+        }
+    }
+
+    /// An accepted request covers the instance: a TerminateJob covers all of its job's instances
+    /// when it is accepted, before the walk reaches them.
+    pub(super) fn cover(&mut self, i: u32, requested: SimTime) {
+        let times = &mut self.times[i as usize];
+        if times.requested == NEVER {
+            times.requested = requested;
         }
     }
 

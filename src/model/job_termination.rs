@@ -11,6 +11,10 @@
 //! TerminateTaskInstance rule at `start + k × per_instance`, final ones included (they cost the
 //! same and change nothing). The worker takes the next job at the instant its walk ends. The job
 //! is `FAILED` (and its termination complete) when every instance is final.
+//!
+//! The request covers every instance of the job from its acceptance: their
+//! `terminate_requested_s` is the request's arrival even before the walk reaches them (an
+//! instance the walk has not reached when the run ends shows it with path `none`).
 
 use std::collections::VecDeque;
 
@@ -44,6 +48,10 @@ impl<R: Recorder> Model<R> {
         let job = &mut self.jobs[j as usize];
         job.termination = JobTermination::InProgress;
         job.terminate_requested = Some(self.now);
+        let covered = job.first_instance..job.first_instance + job.instance_count;
+        for i in covered {
+            self.cover(i, self.now);
+        }
         match self.job_terminations.workers.iter().position(Option::is_none) {
             Some(w) => self.start_walk(w as u32, j),
             None => self.job_terminations.queue.push_back(j),

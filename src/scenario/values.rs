@@ -41,6 +41,9 @@ pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     if let Ok(secs) = trimmed.parse::<f64>() {
         return seconds_to_time::<de::value::Error>(secs).map_err(|e| e.to_string());
     }
+    if trimmed.starts_with('-') {
+        return Err(format!("a duration must not be negative (got `{text}`)"));
+    }
     let d = humantime::parse_duration(trimmed).map_err(|e| {
         format!("`{text}` is not a duration ({e}); write e.g. \"250ms\", \"90s\", \"1m 30s\" or a number of seconds")
     })?;
