@@ -30,7 +30,7 @@ enum Command {
         /// Overrides the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Draw no charts (this version draws none yet; the flag is accepted for scripts).
+        /// Draw no charts.
         #[arg(long)]
         no_charts: bool,
         /// Do not write timeline.csv.
@@ -44,6 +44,11 @@ enum Command {
     },
     /// Prints the JSON Schema of scenario files.
     Schema,
+    /// Draws a results folder's charts again from its CSV files (into DIR/charts/).
+    Plot {
+        /// A results folder written by `termsim run`.
+        dir: PathBuf,
+    },
 }
 
 fn load(path: &Option<PathBuf>) -> Result<Scenario, ExitCode> {
@@ -57,7 +62,13 @@ fn load(path: &Option<PathBuf>) -> Result<Scenario, ExitCode> {
     })
 }
 
-fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, seed: Option<u64>, no_timeline: bool) -> ExitCode {
+struct RunFlags {
+    seed: Option<u64>,
+    no_charts: bool,
+    no_timeline: bool,
+}
+
+fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags) -> ExitCode {
     let mut scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
@@ -65,11 +76,11 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, seed: Option<u6
     for w in &scenario.warnings {
         eprintln!("{w}");
     }
-    if let Some(seed) = seed {
+    if let Some(seed) = flags.seed {
         scenario.config.seed = seed;
     }
     let out = out.clone().unwrap_or_else(|| PathBuf::from("results").join(&scenario.config.name));
-    let options = RunOptions { out, timeline: !no_timeline, progress: !cli.quiet };
+    let options = RunOptions { out, timeline: !flags.no_timeline, charts: !flags.no_charts, progress: !cli.quiet };
     let report = match run_to_dir(&scenario, &options) {
         Ok(r) => r,
         Err(e) => {
@@ -101,8 +112,9 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, seed: Option<u6
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
-        Command::Run { scenario, out, seed, no_charts: _, no_timeline } => {
-            run(&cli, scenario, out, *seed, *no_timeline)
+        Command::Run { scenario, out, seed, no_charts, no_timeline } => {
+            let flags = RunFlags { seed: *seed, no_charts: *no_charts, no_timeline: *no_timeline };
+            run(&cli, scenario, out, flags)
         }
         Command::Validate { scenarios } => {
             let mut code = ExitCode::SUCCESS;
@@ -126,5 +138,15 @@ fn main() -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&scenario::schema()).expect("plain JSON"));
             ExitCode::SUCCESS
         }
+        Command::Plot { dir } => match termsim::output::plot::plot(dir) {
+            Ok(drawn) => {
+                eprintln!("{} charts drawn in {}: {}", drawn.len(), dir.join("charts").display(), drawn.join(", "));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

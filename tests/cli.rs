@@ -18,7 +18,23 @@ fn run_default(dir: &Path, extra: &[&str]) -> Output {
     o
 }
 
-const DETERMINISTIC: [&str; 4] = ["timeline.csv", "requests.csv", "instances.csv", "summary.json"];
+const DETERMINISTIC: [&str; 5] = ["timeline.csv", "requests.csv", "instances.csv", "occupancy.csv", "summary.json"];
+
+/// Every chart of a run with its timeline.
+const CHARTS: [&str; 12] = [
+    "charts/progress.png",
+    "charts/progress.svg",
+    "charts/termination-latency-cdf.png",
+    "charts/termination-latency-cdf.svg",
+    "charts/release-latency-cdf.png",
+    "charts/release-latency-cdf.svg",
+    "charts/api-calls.png",
+    "charts/api-calls.svg",
+    "charts/instance-states.png",
+    "charts/instance-states.svg",
+    "charts/job-termination.png",
+    "charts/job-termination.svg",
+];
 
 #[test]
 fn the_same_scenario_and_seed_give_the_same_bytes_and_another_seed_does_not() {
@@ -27,7 +43,7 @@ fn the_same_scenario_and_seed_give_the_same_bytes_and_another_seed_does_not() {
     run_default(&a, &[]);
     run_default(&b, &[]);
     run_default(&c, &["--seed", "43"]);
-    for file in DETERMINISTIC {
+    for file in DETERMINISTIC.iter().chain(&CHARTS) {
         let (x, y) = (fs::read(a.join(file)).unwrap(), fs::read(b.join(file)).unwrap());
         assert!(x == y, "{file} differs between two runs of the same scenario");
         assert_ne!(x, fs::read(c.join(file)).unwrap(), "{file} is the same under another seed");
@@ -48,6 +64,7 @@ fn outputs_have_the_columns_of_the_spec() {
         first_line("instances.csv"),
         "job_id,task,index,env,final_state,path,terminate_requested_s,terminated_s,released_s,termination_latency_s,release_latency_s"
     );
+    assert_eq!(first_line("occupancy.csv"), "time_s,cvms_alive,quota_in_use");
     let instances = fs::read_to_string(tmp.path().join("instances.csv")).unwrap();
     assert_eq!(instances.lines().count(), 1 + 3400, "one row per task instance");
     let summary: serde_json::Value =
@@ -89,7 +106,7 @@ fn no_timeline_skips_only_the_timeline() {
     run_default(&full, &[]);
     run_default(&lean, &["--no-timeline"]);
     assert!(!lean.join("timeline.csv").exists());
-    for file in ["requests.csv", "instances.csv", "summary.json"] {
+    for file in ["requests.csv", "instances.csv", "occupancy.csv", "summary.json"] {
         assert_eq!(fs::read(full.join(file)).unwrap(), fs::read(lean.join(file)).unwrap(), "{file}");
     }
 }
@@ -209,7 +226,7 @@ fn the_committed_reference_outputs_match_a_fresh_run() {
     let tmp = tempfile::tempdir().unwrap();
     run_default(tmp.path(), &[]);
     let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/default");
-    for file in DETERMINISTIC {
+    for file in DETERMINISTIC.iter().chain(&CHARTS) {
         let fresh = fs::read(tmp.path().join(file)).unwrap();
         let committed = fs::read(reference.join(file)).unwrap();
         assert!(fresh == committed, "results/default/{file} differs from a fresh run of the default scenario");

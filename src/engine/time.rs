@@ -30,6 +30,24 @@ impl SimTime {
         self.0 as f64 / Self::MICROS_PER_SECOND as f64
     }
 
+    /// Reads seconds as the outputs write them (`92.000050`): exact, no float in between.
+    /// At most six decimals; `None` for anything else.
+    pub fn parse_seconds(text: &str) -> Option<SimTime> {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let (int, frac) = match text.split_once('.') {
+            Some((int, frac)) if digits(frac) => (int, frac),
+            Some(_) => return None,
+            None => (text, ""),
+        };
+        if !digits(int) || frac.len() > 6 {
+            return None;
+        }
+        let whole: u64 = int.parse().ok()?;
+        let mut micros: u64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+        micros *= 10u64.pow(6 - frac.len() as u32);
+        whole.checked_mul(Self::MICROS_PER_SECOND)?.checked_add(micros).map(SimTime)
+    }
+
     /// The smallest whole multiple of `interval` that is not before `self`.
     /// An interval of zero means "now".
     pub fn next_multiple_of(self, interval: SimTime) -> SimTime {
@@ -70,6 +88,17 @@ mod tests {
     fn displays_seconds_with_six_decimals() {
         assert_eq!(SimTime(92_000_050).to_string(), "92.000050");
         assert_eq!(SimTime::ZERO.to_string(), "0.000000");
+    }
+
+    #[test]
+    fn parses_what_it_displays() {
+        assert_eq!(SimTime::parse_seconds("92.000050"), Some(SimTime(92_000_050)));
+        assert_eq!(SimTime::parse_seconds("3684.212335"), Some(SimTime(3_684_212_335)));
+        assert_eq!(SimTime::parse_seconds("7"), Some(SimTime::from_secs(7)));
+        assert_eq!(SimTime::parse_seconds("0.5"), Some(SimTime(500_000)));
+        for bad in ["", ".5", "1.", "1.0000001", "-1", "1e3", "x", "99999999999999999999"] {
+            assert_eq!(SimTime::parse_seconds(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -43,6 +43,24 @@ impl InstanceState {
         matches!(self, InstanceState::Succeed | InstanceState::Failed)
     }
 
+    /// The state an output names. Called for every instance row of a run's timeline, so it
+    /// picks the candidate by length and first letter (unique among the eight) and compares once.
+    #[inline]
+    pub fn parse(name: &str) -> Option<InstanceState> {
+        let candidate = match (name.len(), name.as_bytes().first()?) {
+            (9, b'S') => InstanceState::Submitted,
+            (7, b'P') => InstanceState::Pending,
+            (8, b'R') => InstanceState::Runnable,
+            (8, b'S') => InstanceState::Starting,
+            (7, b'R') => InstanceState::Running,
+            (7, b'S') => InstanceState::Succeed,
+            (6, b'F') => InstanceState::Failed,
+            (18, b'F') => InstanceState::FailedInterrupted,
+            _ => return None,
+        };
+        (candidate.as_str() == name).then_some(candidate)
+    }
+
     pub fn index(self) -> usize {
         self as usize
     }
@@ -107,6 +125,11 @@ impl TerminationPath {
         TerminationPath::Rejected,
     ];
 
+    /// The path an output names.
+    pub fn parse(name: &str) -> Option<TerminationPath> {
+        TerminationPath::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TerminationPath::None => "none",
@@ -117,5 +140,24 @@ impl TerminationPath {
             TerminationPath::Restart => "restart",
             TerminationPath::Rejected => "rejected",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_and_path_parses_back_from_its_name() {
+        for s in InstanceState::ALL {
+            assert_eq!(InstanceState::parse(s.as_str()), Some(s));
+        }
+        for p in TerminationPath::ALL {
+            assert_eq!(TerminationPath::parse(p.as_str()), Some(p));
+        }
+        for bad in ["", "FAILEDX", "Running", "SUCCEEDED", "RUNNABLE "] {
+            assert_eq!(InstanceState::parse(bad), None, "{bad}");
+        }
+        assert_eq!(TerminationPath::parse("CVM"), None);
     }
 }

@@ -1,8 +1,11 @@
-//! Streaming CSV writers for `timeline.csv` and `requests.csv`.
+//! Streaming CSV writers for `timeline.csv`, `requests.csv` and `occupancy.csv`.
 //!
 //! Rows are formatted by hand into a buffered writer as the run produces them: no `String` per
 //! row, no quoting work for fields that cannot need it (ids and state names are validated plain
 //! text), so memory stays flat however long the timeline grows.
+//!
+//! The same place hands each row to the charts' aggregates ([`ChartData`]), so that what the
+//! charts are drawn from is exactly what the files say.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -11,13 +14,16 @@ use std::path::Path;
 use crate::engine::SimTime;
 use crate::model::config::{ClientKind, Config};
 use crate::model::ids::{cvm_id, request_id};
-use crate::model::{Entity, Recorder, RequestRecord};
+use crate::model::{Entity, InstanceState, Occupancy, Recorder, RequestRecord};
+
+use super::charts::ChartData;
 
 const BUFFER: usize = 1 << 20;
 
 pub const TIMELINE_HEADER: &str = "time_s,entity,id,from,to,cause";
 pub const REQUESTS_HEADER: &str =
     "request_id,client,account,action,target,attempt,sent_s,responded_s,outcome,error_code";
+pub const OCCUPANCY_HEADER: &str = "time_s,cvms_alive,quota_in_use";
 
 /// Seconds with six decimals.
 pub fn write_time(out: &mut impl Write, t: SimTime) -> io::Result<()> {
@@ -98,18 +104,26 @@ impl Names {
     }
 }
 
-/// Writes the timeline (unless disabled) and the requests as the model reports them, and keeps
-/// the first I/O error to report it when the run ends.
+/// Writes the timeline (unless disabled), the requests and the occupancy as the model reports
+/// them, feeds the charts' aggregates (when charts are wanted), and keeps the first I/O error to
+/// report it when the run ends.
 pub struct CsvRecorder<'a> {
     names: Names,
     cfg: &'a Config,
     timeline: Option<BufWriter<File>>,
     requests: BufWriter<File>,
+    occupancy: BufWriter<File>,
+    /// The latest occupancy, not written until time moves on: one row per instant, so the
+    /// several changes of one event never show as rows of their own.
+    occupancy_pending: Option<(SimTime, Occupancy)>,
+    occupancy_written: Occupancy,
+    charts: Option<ChartData>,
     error: Option<io::Error>,
 }
 
 impl<'a> CsvRecorder<'a> {
-    pub fn create(dir: &Path, cfg: &'a Config, timeline: bool) -> io::Result<Self> {
+    /// `charts`: gather what the charts need while writing.
+    pub fn create(dir: &Path, cfg: &'a Config, timeline: bool, charts: bool) -> io::Result<Self> {
         let open = |name: &str, header: &str| -> io::Result<BufWriter<File>> {
             let mut w = BufWriter::with_capacity(BUFFER, File::create(dir.join(name))?);
             writeln!(w, "{header}")?;
@@ -120,19 +134,46 @@ impl<'a> CsvRecorder<'a> {
             cfg,
             timeline: if timeline { Some(open("timeline.csv", TIMELINE_HEADER)?) } else { None },
             requests: open("requests.csv", REQUESTS_HEADER)?,
+            occupancy: open("occupancy.csv", OCCUPANCY_HEADER)?,
+            occupancy_pending: None,
+            occupancy_written: Occupancy::default(),
+            charts: charts.then(|| ChartData::new(timeline)),
             error: None,
         })
     }
 
-    /// Flushes both files; the first error of the whole run, if any.
-    pub fn finish(mut self) -> io::Result<()> {
+    /// Flushes the files; the first error of the whole run, if any. Gives back the charts'
+    /// aggregates, which still lack `instances.csv`'s rows.
+    pub fn finish(mut self) -> io::Result<Option<ChartData>> {
+        let r = self.flush_occupancy();
+        self.keep(r);
         if let Some(e) = self.error.take() {
             return Err(e);
         }
         if let Some(t) = self.timeline.as_mut() {
             t.flush()?;
         }
-        self.requests.flush()
+        self.requests.flush()?;
+        self.occupancy.flush()?;
+        Ok(self.charts)
+    }
+
+    fn flush_occupancy(&mut self) -> io::Result<()> {
+        let Some((time, now)) = self.occupancy_pending.take() else { return Ok(()) };
+        if now == self.occupancy_written {
+            return Ok(());
+        }
+        self.occupancy_written = now;
+        if let Some(charts) = &mut self.charts {
+            charts.occupancy(time, now.cvms_alive, now.quota_in_use);
+        }
+        let out = &mut self.occupancy;
+        write_time(out, time)?;
+        out.write_all(b",")?;
+        out.write_all(itoa::Buffer::new().format(now.cvms_alive).as_bytes())?;
+        out.write_all(b",")?;
+        out.write_all(itoa::Buffer::new().format(now.quota_in_use).as_bytes())?;
+        out.write_all(b"\n")
     }
 
     fn keep(&mut self, r: io::Result<()>) {
@@ -176,6 +217,10 @@ impl Recorder for CsvRecorder<'_> {
         cause: &'static str,
     ) {
         let Some(out) = self.timeline.as_mut() else { return };
+        if let (Entity::Instance(i), Some(charts)) = (entity, &mut self.charts) {
+            let state = InstanceState::parse(to).expect("an instance changes to an instance state");
+            charts.instance_state(time, i, state);
+        }
         let r = (|| {
             write_time(out, time)?;
             out.write_all(b",")?;
@@ -192,8 +237,19 @@ impl Recorder for CsvRecorder<'_> {
     }
 
     fn request(&mut self, request: &RequestRecord) {
+        if let Some(charts) = &mut self.charts {
+            charts.request(request.action.as_str(), request.sent, request.error.map(|e| e.as_str()));
+        }
         let r = self.write_request(request);
         self.keep(r);
+    }
+
+    fn occupancy(&mut self, time: SimTime, now: Occupancy) {
+        if self.occupancy_pending.is_some_and(|(t, _)| t != time) {
+            let r = self.flush_occupancy();
+            self.keep(r);
+        }
+        self.occupancy_pending = Some((time, now));
     }
 }
 

@@ -1,11 +1,13 @@
-//! The outputs of a run (SPEC §4): `timeline.csv` and `requests.csv` streamed while the model
-//! runs, then `instances.csv`, `summary.json` and `run.json`, all in a staged folder that is
-//! renamed into place at the end.
+//! The outputs of a run (SPEC §4): `timeline.csv`, `requests.csv` and `occupancy.csv` streamed
+//! while the model runs, then `instances.csv`, `summary.json`, `charts/` and `run.json`, all in a
+//! staged folder that is renamed into place at the end.
 //!
 //! Everything here reads what the model recorded; nothing here changes the model.
 
+pub mod charts;
 pub mod csv;
 pub mod instances;
+pub mod plot;
 mod staging;
 pub mod summary;
 
@@ -27,6 +29,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Write `timeline.csv` (it is by far the largest output).
     pub timeline: bool,
+    /// Draw the charts.
+    pub charts: bool,
     /// Show a progress bar on stderr when it is a terminal.
     pub progress: bool,
 }
@@ -56,14 +60,26 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
         StagedDir::create(&options.out).with_context(|| format!("cannot prepare `{}`", options.out.display()))?;
     let dir = staged.path().to_owned();
     let config = &scenario.config;
-    let recorder = csv::CsvRecorder::create(&dir, config, options.timeline).context("cannot create the CSV files")?;
+    let recorder = csv::CsvRecorder::create(&dir, config, options.timeline, options.charts)
+        .context("cannot create the CSV files")?;
     let mut model = Model::new(config.clone(), recorder);
     let bar = crate::progress::SimProgress::new(options.progress, config.horizon);
     model.run_with_progress(1 << 18, |now, events| bar.update(now, events));
     bar.finish();
     let (outcome, recorder) = model.finish();
-    recorder.finish().context("cannot write timeline.csv / requests.csv")?;
-    instances::write(&dir.join("instances.csv"), &outcome).context("cannot write instances.csv")?;
+    let events = outcome.events;
+    let mut chart_data = recorder.finish().context("cannot write timeline.csv / requests.csv / occupancy.csv")?;
+    if let Some(data) = &mut chart_data {
+        for (report, instance) in outcome.instance_reports().zip(&outcome.instances) {
+            data.instance(&charts::InstanceRow {
+                job: outcome.tasks[instance.task as usize].job,
+                path: report.path,
+                requested: report.terminate_requested,
+                terminated: report.terminated,
+                released: report.released,
+            });
+        }
+    }
 
     let mut summary = summary::summarise(&outcome);
     let plain = summary.to_value();
@@ -72,20 +88,36 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
     let summary = summary.to_value();
     write_json(&dir.join("summary.json"), &summary)?;
 
+    // instances.csv is written on a second core while the charts are drawn on this one.
+    let mut chart_wall = None;
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let instances_written = scope.spawn(|| instances::write(&dir.join("instances.csv"), &outcome));
+        if let Some(data) = chart_data {
+            let started = Instant::now();
+            let meta = charts::RunMeta::from_summary(&summary).map_err(|e| anyhow::anyhow!("summary.json: {e}"))?;
+            let charts_dir = dir.join("charts");
+            std::fs::create_dir(&charts_dir).context("cannot create charts/")?;
+            charts::draw_all(&meta, data, &charts_dir)?;
+            chart_wall = Some(started.elapsed().as_secs_f64());
+        }
+        instances_written.join().expect("writing instances.csv does not panic").context("cannot write instances.csv")
+    })?;
+
     let wall = started.elapsed();
     let run_info = json!({
         "termsim_version": env!("CARGO_PKG_VERSION"),
         "scenario": config.name,
         "wall_time_s": wall.as_secs_f64(),
-        "events": outcome.events,
-        "events_per_second": outcome.events as f64 / wall.as_secs_f64().max(1e-9),
-        "instances": outcome.instances.len(),
+        "charts_wall_time_s": chart_wall,
+        "events": events,
+        "events_per_second": events as f64 / wall.as_secs_f64().max(1e-9),
+        "instances": config.total_instances(),
         "peak_memory_bytes": peak_memory_bytes(),
         "timeline_written": options.timeline,
     });
     write_json(&dir.join("run.json"), &run_info)?;
     let out = staged.commit().with_context(|| format!("cannot move the results into `{}`", options.out.display()))?;
-    Ok(RunReport { out, summary, verdicts, events: outcome.events, wall })
+    Ok(RunReport { out, summary, verdicts, events, wall })
 }
 
 fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {

@@ -23,6 +23,8 @@ pub struct Summary {
     pub jobs: Vec<JobSummary>,
     pub requests: RequestSummary,
     pub peak_cvms: u64,
+    /// The scenario's `backend.quota.max_cvms` (`null`: no limit), for the charts' reference line.
+    pub quota_max_cvms: Option<u64>,
     pub quota_cvm_seconds_after_request: Option<f64>,
     pub expect: Vec<crate::expect::Verdict>,
 }
@@ -65,7 +67,7 @@ fn secs(t: SimTime) -> f64 {
 }
 
 /// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[u64], p: u64) -> u64 {
+pub fn percentile(sorted: &[u64], p: u64) -> u64 {
     let rank = (p * sorted.len() as u64).div_ceil(100).max(1);
     sorted[rank as usize - 1]
 }
@@ -139,6 +141,7 @@ pub fn summarise(outcome: &Outcome) -> Summary {
         jobs,
         requests: RequestSummary { total: outcome.requests.total, ok: outcome.requests.ok, by_error },
         peak_cvms: outcome.peak_cvms,
+        quota_max_cvms: outcome.config.backend.quota_max_cvms,
         quota_cvm_seconds_after_request: outcome.quota_cvm_seconds_after_request,
         expect: Vec::new(),
     }

@@ -1,0 +1,83 @@
+//! The charts of a run (SPEC §4 `charts/`), each written as SVG and PNG:
+//!
+//! | file | shows |
+//! | --- | --- |
+//! | `progress` | instances terminated (cumulative), CVMs alive, quota in use, the quota limit, over time |
+//! | `termination-latency-cdf` | CDF of request → `FAILED`, one line per path and one for all |
+//! | `release-latency-cdf` | CDF of request → CVM `TERMINATED` and quota freed, likewise |
+//! | `api-calls` | calls per second per action: accepted, `RequestLimitExceeded`, other errors, stacked |
+//! | `instance-states` | Gantt chart of up to 200 sampled instances, grouped by path, requests marked |
+//! | `job-termination` | per job that got a TerminateJob: share of its instances final over time |
+//!
+//! The last two need instance state changes, which only `timeline.csv` holds: a run with
+//! `--no-timeline` draws the first four only, and so does `termsim plot` on its folder.
+//!
+//! Charts are drawn from [`ChartData`], which sees the run's output rows and nothing else
+//! (see [`data`]); `termsim plot` feeds it the same rows from the CSV files, so its charts are
+//! byte-identical to the run's.
+
+mod calls;
+mod canvas;
+pub mod data;
+mod gantt;
+mod glyphs;
+mod jobs;
+mod latency;
+mod progress;
+mod sample;
+pub mod series;
+
+use std::path::Path;
+
+pub use data::{ChartData, InstanceRow, RunMeta};
+
+use self::series::StepSeries;
+
+/// Names of the charts drawn with and without instance state changes.
+pub const ALWAYS: [&str; 4] = ["progress", "termination-latency-cdf", "release-latency-cdf", "api-calls"];
+pub const WITH_TIMELINE: [&str; 2] = ["instance-states", "job-termination"];
+
+/// Draws every chart `data` allows into `dir` (which must exist); returns their names.
+pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Result<Vec<&'static str>> {
+    canvas::register_font()?;
+    let end = meta.sim_end.max(data.last_occupancy_change).micros();
+
+    data.terminated_at.sort_unstable();
+    let mut terminated = StepSeries::default();
+    for (i, &t) in data.terminated_at.iter().enumerate() {
+        terminated.set(t, i as u64 + 1);
+    }
+    let mut drawn = Vec::new();
+    let chart = progress::Progress {
+        meta,
+        terminated: &terminated,
+        cvms_alive: &data.cvms_alive,
+        quota_in_use: &data.quota_in_use,
+        end,
+    };
+    canvas::save(&chart, dir)?;
+    drawn.push("progress");
+
+    for (kind, latencies) in [("termination", &mut data.termination_latency), ("release", &mut data.release_latency)] {
+        latencies.iter_mut().for_each(|v| v.sort_unstable());
+        let all = latencies.iter().fold(Vec::new(), |all, v| series::merge_sorted(&all, v));
+        let chart = latency::LatencyCdf { meta, kind, by_path: latencies, all: &all };
+        canvas::save(&chart, dir)?;
+        drawn.push(if kind == "termination" { "termination-latency-cdf" } else { "release-latency-cdf" });
+    }
+
+    data.calls.sort_by(|a, b| a.action.cmp(&b.action));
+    canvas::save(&calls::Calls { meta, actions: &data.calls }, dir)?;
+    drawn.push("api-calls");
+
+    if let Some(log) = data.log.take() {
+        let mut groups = sample::gantt_sample(&data);
+        let jobs = sample::read_log(&log, &data, meta, &mut groups);
+        drop(log);
+        canvas::save(&gantt::Gantt { meta, groups: &groups, instances: data.instances, end }, dir)?;
+        drawn.push("instance-states");
+        canvas::save(&jobs::JobTermination { meta, jobs: &jobs }, dir)?;
+        drawn.push("job-termination");
+    }
+    Ok(drawn)
+}
