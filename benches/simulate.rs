@@ -1,4 +1,5 @@
-//! Speed of the simulator itself: whole runs (events per second) and the event queue alone.
+//! Speed of the simulator itself: whole runs (events per second), the event queue alone, and
+//! drawing the charts.
 //!
 //! `cargo bench --bench simulate`. Runs use the `NullRecorder`, so they measure the model and
 //! the engine, not the CSV writers (see the README for end-to-end figures with `termsim run`).
@@ -6,9 +7,11 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use termsim::engine::{EventQueue, HeapQueue, RadixQueue, SimTime};
 use termsim::model::{Config, Model, NullRecorder};
+use termsim::output::{charts, plot};
+use termsim::{RunOptions, run_to_dir};
 
 fn load(file: &str) -> Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
@@ -79,5 +82,39 @@ fn event_queue(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, whole_runs, event_queue);
+/// The charts of a 100,000-instance TerminateJob: drawing them from the run's aggregates (what
+/// a run adds at its end), and reading a results folder back (what `termsim plot` adds).
+fn charts(c: &mut Criterion) {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let results = tmp.path().join("results");
+    let scenario = termsim::scenario::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios/terminate-job-100k.json"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let options = RunOptions { out: results.clone(), timeline: true, charts: true, progress: false };
+    run_to_dir(&scenario, &options).expect("the run writes its results");
+    let (meta, data) = plot::read_results(&results).expect("the results read back");
+
+    let mut group = c.benchmark_group("charts");
+    group.sample_size(10);
+    let mut round = 0;
+    group.bench_function("draw_all/terminate_job_100k", |b| {
+        b.iter_batched(
+            || {
+                round += 1;
+                let dir = tmp.path().join(format!("charts-{round}"));
+                std::fs::create_dir(&dir).expect("a fresh folder");
+                (data.clone(), dir)
+            },
+            |(data, dir)| black_box(charts::draw_all(&meta, data, &dir).expect("charts are drawn")),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("read_results/terminate_job_100k", |b| {
+        b.iter(|| black_box(plot::read_results(&results).expect("the results read back").1.instances))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, whole_runs, event_queue, charts);
 criterion_main!(benches);

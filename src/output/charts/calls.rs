@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, count, number, text};
+use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, count, text};
 use super::data::{ACCEPTED, ActionCalls, CallCounts, OTHER_ERROR, RATE_LIMITED, RunMeta};
 
 /// Most bars across a panel; longer runs get wider bins.
@@ -57,14 +57,7 @@ impl Chart for Calls<'_> {
                 .x_label_area_size(52)
                 .y_label_area_size(80)
                 .build_cartesian_2d(0f64..x_end, 0f64..1.0)?;
-            chart
-                .configure_mesh()
-                .x_desc(format!("time since start ({})", unit.name))
-                .y_desc("calls per second")
-                .x_label_formatter(&|v| number(*v))
-                .label_style(text(canvas::TEXT_SIZE))
-                .axis_desc_style(text(canvas::DESC_SIZE))
-                .draw()?;
+            canvas::draw_axes(&mut chart, &format!("time since start ({})", unit.name), Some("calls per second"))?;
             return canvas::note(&chart.plotting_area().strip_coord_spec(), "no API calls in this run");
         }
         let panels = panels_area.split_evenly((self.actions.len(), 1));
@@ -100,16 +93,7 @@ impl Chart for Calls<'_> {
                 .x_label_area_size(48)
                 .y_label_area_size(80)
                 .build_cartesian_2d(0f64..x_end, 0f64..canvas::upper(peak))?;
-            chart
-                .configure_mesh()
-                .x_desc(format!("time since start ({})", unit.name))
-                .y_desc(y_desc)
-                .x_label_formatter(&|v| number(*v))
-                .y_label_formatter(&|v| number(*v))
-                .label_style(text(canvas::TEXT_SIZE))
-                .axis_desc_style(text(canvas::DESC_SIZE))
-                .light_line_style(RGBColor(235, 235, 235))
-                .draw()?;
+            canvas::draw_axes(&mut chart, &format!("time since start ({})", unit.name), Some(&y_desc))?;
             let mut bars = Vec::new();
             for &(start, counts) in &bins {
                 let (x0, x1) = (unit.of(start * 1_000_000), unit.of((start + bin) * 1_000_000));

@@ -12,6 +12,7 @@ use std::sync::Once;
 use ab_glyph::FontRef;
 use anyhow::{Context, anyhow};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -28,6 +29,7 @@ pub const TEXT_SIZE: u32 = 15;
 pub const DESC_SIZE: u32 = 17;
 
 pub type Area<DB> = DrawingArea<DB, Shift>;
+pub type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Registers the bundled font under the family name every chart asks for.
@@ -194,6 +196,43 @@ pub fn count(n: u64) -> String {
 /// A range that leaves a little room above the highest value and is never empty.
 pub fn upper(max: f64) -> f64 {
     if max > 0.0 { max * 1.05 } else { 1.0 }
+}
+
+/// Draws the axes the same way on every chart: named, numbers as [`number`] writes them, a faint
+/// grid. Without `y_desc` the y axis has neither labels nor grid (the Gantt chart labels its rows
+/// itself).
+pub fn draw_axes<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Plot<'a, DB>,
+    x_desc: &str,
+    y_desc: Option<&str>,
+) -> DrawResult<DB> {
+    let format = |v: &f64| number(*v);
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_desc)
+        .x_label_formatter(&format)
+        .y_label_formatter(&format)
+        .label_style(text(TEXT_SIZE))
+        .axis_desc_style(text(DESC_SIZE))
+        .light_line_style(RGBColor(235, 235, 235));
+    match y_desc {
+        Some(desc) => mesh.y_desc(desc),
+        None => mesh.disable_y_mesh().y_labels(0),
+    };
+    mesh.draw()
+}
+
+/// Draws the legend of the series that have labels.
+pub fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Plot<'a, DB>,
+    position: SeriesLabelPosition,
+) -> DrawResult<DB> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(text(TEXT_SIZE))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(160, 160, 160))
+        .draw()
 }
 
 /// A row of colour swatches with their names, centred on `area`.

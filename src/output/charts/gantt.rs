@@ -6,7 +6,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::model::InstanceState;
 
-use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, count, number, text};
+use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, count, text};
 use super::data::RunMeta;
 use super::sample::GanttGroup;
 
@@ -54,16 +54,7 @@ impl Chart for Gantt<'_> {
             .x_label_area_size(52)
             .y_label_area_size(200)
             .build_cartesian_2d(0f64..unit.of(self.end).max(1e-6), 0f64..top)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .x_desc(format!("time since start ({})", unit.name))
-            .x_label_formatter(&|v| number(*v))
-            .label_style(text(canvas::TEXT_SIZE))
-            .axis_desc_style(text(canvas::DESC_SIZE))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        canvas::draw_axes(&mut chart, &format!("time since start ({})", unit.name), None)?;
         if rows == 0 {
             return canvas::note(&chart.plotting_area().strip_coord_spec(), "no task instances");
         }

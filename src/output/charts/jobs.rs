@@ -42,16 +42,7 @@ impl Chart for JobTermination<'_> {
             .x_label_area_size(52)
             .y_label_area_size(80)
             .build_cartesian_2d(0f64..x_end, 0f64..105.0)?;
-        chart
-            .configure_mesh()
-            .x_desc(format!("time since start ({})", unit.name))
-            .y_desc("instances final (%)")
-            .x_label_formatter(&|v| number(*v))
-            .y_label_formatter(&|v| number(*v))
-            .label_style(text(canvas::TEXT_SIZE))
-            .axis_desc_style(text(canvas::DESC_SIZE))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        canvas::draw_axes(&mut chart, &format!("time since start ({})", unit.name), Some("instances final (%)"))?;
         if shown.is_empty() {
             return canvas::note(&chart.plotting_area().strip_coord_spec(), "no TerminateJob was accepted in this run");
         }
@@ -78,12 +69,6 @@ impl Chart for JobTermination<'_> {
             let x = unit.of(job.requested.micros());
             chart.draw_series(DashedLineSeries::new(vec![(x, 0.0), (x, 105.0)], 5, 4, colour.stroke_width(1)))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(text(canvas::TEXT_SIZE))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(160, 160, 160))
-            .draw()
+        canvas::draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
 }

@@ -48,16 +48,11 @@ impl Chart for LatencyCdf<'_> {
             .x_label_area_size(52)
             .y_label_area_size(80)
             .build_cartesian_2d(0f64..canvas::upper(unit.of(max)), 0f64..100.0)?;
-        chart
-            .configure_mesh()
-            .x_desc(format!("{} latency ({})", self.kind, unit.name))
-            .y_desc("instances at or below (%)")
-            .x_label_formatter(&|v| number(*v))
-            .y_label_formatter(&|v| number(*v))
-            .label_style(text(canvas::TEXT_SIZE))
-            .axis_desc_style(text(canvas::DESC_SIZE))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        canvas::draw_axes(
+            &mut chart,
+            &format!("{} latency ({})", self.kind, unit.name),
+            Some("instances at or below (%)"),
+        )?;
         if self.all.is_empty() {
             return canvas::note(
                 &chart.plotting_area().strip_coord_spec(),
@@ -93,12 +88,6 @@ impl Chart for LatencyCdf<'_> {
                 .label(legend(sorted, path.as_str()))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(text(canvas::TEXT_SIZE))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(160, 160, 160))
-            .draw()
+        canvas::draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
 }

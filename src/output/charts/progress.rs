@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, count, number, text};
+use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, count, text};
 use super::data::RunMeta;
 use super::series::StepSeries;
 
@@ -42,16 +42,7 @@ impl Chart for Progress<'_> {
             .x_label_area_size(52)
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..x_end, 0f64..top)?;
-        chart
-            .configure_mesh()
-            .x_desc(format!("time since start ({})", unit.name))
-            .y_desc("count")
-            .x_label_formatter(&|v| number(*v))
-            .y_label_formatter(&|v| number(*v))
-            .label_style(text(canvas::TEXT_SIZE))
-            .axis_desc_style(text(canvas::DESC_SIZE))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        canvas::draw_axes(&mut chart, &format!("time since start ({})", unit.name), Some("count"))?;
 
         let line = |series: &StepSeries| -> Vec<(f64, f64)> {
             series.polyline(self.end).into_iter().map(|(t, v)| (unit.of(t), v as f64)).collect()
@@ -110,12 +101,6 @@ impl Chart for Progress<'_> {
                 .label(label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(text(canvas::TEXT_SIZE))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(160, 160, 160))
-            .draw()
+        canvas::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }
