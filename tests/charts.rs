@@ -208,6 +208,31 @@ fn occupancy_counts_quota_granted_before_the_cvm_exists() {
     );
 }
 
+/// A malformed job id with a comma and a quote is a legal target (an erroneous caller): it is
+/// quoted in requests.csv, and an error after it is still placed at the right column.
+#[test]
+fn plot_places_errors_after_a_quoted_field_at_the_right_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        tmp.path(),
+        "quoted",
+        r#"{ "name": "quoted", "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 1, "runtime": "1m" } ] } ],
+             "clients": [ { "type": "terminate_job", "at": "10s", "job": "bad,id\"x" } ] }"#,
+    );
+    let out = tmp.path().join("out");
+    run(Some(&scenario), &out, &[]);
+    let requests = fs::read_to_string(out.join("requests.csv")).unwrap();
+    let row = requests.lines().nth(1).unwrap();
+    assert!(row.contains(r#","bad,id""x","#), "{row}");
+    let damaged_row = row.replacen(",10.000000,", ",ten,", 1);
+    let column = damaged_row.find(",ten,").unwrap() + 2;
+    fs::write(out.join("requests.csv"), requests.replacen(row, &damaged_row, 1)).unwrap();
+    let o = termsim(&["plot", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(&format!("requests.csv:2:{column}: column `sent_s`: `ten` is not a time")), "{stderr}");
+}
+
 #[test]
 fn plot_rejects_damaged_results_naming_file_line_and_column_and_keeps_the_old_charts() {
     let tmp = tempfile::tempdir().unwrap();
@@ -246,9 +271,44 @@ fn plot_rejects_damaged_results_naming_file_line_and_column_and_keeps_the_old_ch
     assert!(stderr.contains("timeline.csv:4:1: column `time_s`: `zero` is not a time in seconds"), "{stderr}");
     fs::write(out.join("timeline.csv"), &timeline).unwrap();
 
+    let requests = fs::read_to_string(out.join("requests.csv")).unwrap();
     fs::write(out.join("requests.csv"), "request_id,sent_s\n").unwrap();
     let stderr = fail(&out);
     assert!(stderr.contains("requests.csv:1:1: the header is not"), "{stderr}");
+    fs::write(out.join("requests.csv"), &requests).unwrap();
+
+    // Cut inside the last field, which still parses as a number.
+    let occupancy = fs::read_to_string(out.join("occupancy.csv")).unwrap();
+    fs::write(out.join("occupancy.csv"), &occupancy[..occupancy.len() - 2]).unwrap();
+    let stderr = fail(&out);
+    assert!(stderr.contains("occupancy.csv: does not end with a line break: the file was cut short"), "{stderr}");
+    // Rows out of time order.
+    let mut rows: Vec<&str> = occupancy.lines().collect();
+    rows.swap(5, 6);
+    fs::write(out.join("occupancy.csv"), rows.join("\n") + "\n").unwrap();
+    let stderr = fail(&out);
+    assert!(
+        stderr.contains("occupancy.csv:7:1: column `time_s`:") && stderr.contains("rows are in time order"),
+        "{stderr}"
+    );
+    fs::write(out.join("occupancy.csv"), &occupancy).unwrap();
+
+    // Whole rows missing: the counts no longer match summary.json.
+    let cut = instances.lines().take(3400).collect::<Vec<_>>().join("\n") + "\n";
+    fs::write(out.join("instances.csv"), cut).unwrap();
+    let stderr = fail(&out);
+    assert!(stderr.contains("instances.csv: 3399 rows, but summary.json has 3400 at `/instances/total`"), "{stderr}");
+    fs::write(out.join("instances.csv"), &instances).unwrap();
+
+    // A file where the charts folder should be is left alone.
+    let charts = out.join("charts");
+    fs::rename(&charts, tmp.path().join("charts-aside")).unwrap();
+    fs::write(&charts, "not a folder").unwrap();
+    let stderr = fail(&out);
+    assert!(stderr.contains("exists and is not a folder"), "{stderr}");
+    assert_eq!(fs::read_to_string(&charts).unwrap(), "not a folder");
+    fs::remove_file(&charts).unwrap();
+    fs::rename(tmp.path().join("charts-aside"), &charts).unwrap();
 
     assert_eq!(fs::read(out.join("charts/progress.png")).unwrap(), progress_before, "a failed plot changed the charts");
     let leftovers: Vec<String> = fs::read_dir(&out)

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use csv::{ByteRecord, ReaderBuilder};
@@ -51,8 +52,13 @@ struct CsvFile {
 impl CsvFile {
     fn error(&self, record: &ByteRecord, field: usize, message: impl fmt::Display) -> PlotError {
         let line = record.position().map_or(0, |p| p.line());
-        // Column of the field's first byte: termsim writes no quoted fields where this is used.
-        let column = 1 + (0..field).map(|i| record.get(i).map_or(0, |f| f.len()) + 1).sum::<usize>();
+        // Column of the field's first byte, counting the fields before it as termsim wrote them:
+        // quoted when they hold a comma, a quote or a line break, quotes doubled.
+        let written = |f: &[u8]| {
+            let quotes = f.iter().filter(|&&b| b == b'"').count();
+            if f.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) { f.len() + 2 + quotes } else { f.len() }
+        };
+        let column = 1 + (0..field).map(|i| record.get(i).map_or(0, written) + 1).sum::<usize>();
         PlotError::Input(format!(
             "{}:{line}:{column}: column `{}`: {message}",
             self.path.display(),
@@ -80,17 +86,30 @@ impl CsvFile {
         text.parse().map_err(|_| self.error(record, field, format!("`{text}` is not a count")))
     }
 
-    /// Reads every row after checking the header, calling `row` for each.
+    /// Reads every row after checking the header, calling `row` for each; returns how many rows
+    /// there were.
     fn read(
         dir: &Path,
         name: &str,
         header: &'static str,
         mut row: impl FnMut(&CsvFile, &ByteRecord) -> Result<(), PlotError>,
-    ) -> Result<(), PlotError> {
+    ) -> Result<u64, PlotError> {
         let path = dir.join(name);
         let file = CsvFile { path, columns: header.split(',').collect() };
-        let input = fs::File::open(&file.path)
-            .map_err(|e| PlotError::Input(format!("{}: cannot read: {e}", file.path.display())))?;
+        let cannot_read = |e: std::io::Error| PlotError::Input(format!("{}: cannot read: {e}", file.path.display()));
+        let mut input = fs::File::open(&file.path).map_err(cannot_read)?;
+        // termsim ends every row with a line break: a file without one was cut short, and its
+        // last row may be cut inside a field that still parses.
+        let mut last = [0u8];
+        let size = input.metadata().map_err(cannot_read)?.len();
+        input.seek(SeekFrom::Start(size.saturating_sub(1))).map_err(cannot_read)?;
+        if size == 0 || input.read(&mut last).map_err(cannot_read)? != 1 || last[0] != b'\n' {
+            return Err(PlotError::Input(format!(
+                "{}: does not end with a line break: the file was cut short",
+                file.path.display()
+            )));
+        }
+        input.seek(SeekFrom::Start(0)).map_err(cannot_read)?;
         let mut reader = ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -102,7 +121,9 @@ impl CsvFile {
         {
             return Err(PlotError::Input(format!("{}:1:1: the header is not `{header}`", file.path.display())));
         }
+        let mut rows = 0;
         while reader.read_byte_record(&mut record).map_err(bad)? {
+            rows += 1;
             if record.len() != file.columns.len() {
                 let line = record.position().map_or(0, |p| p.line());
                 return Err(PlotError::Input(format!(
@@ -114,11 +135,25 @@ impl CsvFile {
             }
             row(&file, &record)?;
         }
-        Ok(())
+        Ok(rows)
+    }
+
+    /// A time that must not be before `previous` (the rows are in time order).
+    fn time_in_order(&self, record: &ByteRecord, field: usize, previous: &mut SimTime) -> Result<SimTime, PlotError> {
+        let time = self.time(record, field)?;
+        if time < *previous {
+            return Err(self.error(
+                record,
+                field,
+                format!("{time} is before the row above ({previous}): rows are in time order"),
+            ));
+        }
+        *previous = time;
+        Ok(time)
     }
 }
 
-fn read_meta(dir: &Path) -> Result<RunMeta, PlotError> {
+fn read_meta(dir: &Path) -> Result<(RunMeta, serde_json::Value), PlotError> {
     let path = dir.join("summary.json");
     let text = fs::read_to_string(&path).map_err(|e| {
         PlotError::Input(format!(
@@ -129,18 +164,32 @@ fn read_meta(dir: &Path) -> Result<RunMeta, PlotError> {
     })?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| PlotError::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
-    RunMeta::from_summary(&value).map_err(|e| PlotError::Input(format!("{}: {e}", path.display())))
+    let meta = RunMeta::from_summary(&value).map_err(|e| PlotError::Input(format!("{}: {e}", path.display())))?;
+    Ok((meta, value))
+}
+
+/// A file's row count must be the count `summary.json` gives at `pointer`.
+fn check_count(dir: &Path, file: &str, rows: u64, summary: &serde_json::Value, pointer: &str) -> Result<(), PlotError> {
+    let expected = summary.pointer(pointer).and_then(serde_json::Value::as_u64);
+    if expected == Some(rows) {
+        return Ok(());
+    }
+    let expected = expected.map_or_else(|| "no count".to_owned(), |n| n.to_string());
+    Err(PlotError::Input(format!(
+        "{}: {rows} rows, but summary.json has {expected} at `{pointer}`: the files are not of one run",
+        dir.join(file).display()
+    )))
 }
 
 /// Reads the folder's files into the charts' aggregates.
 pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
-    let meta = read_meta(dir)?;
+    let (meta, summary) = read_meta(dir)?;
     let with_timeline = dir.join("timeline.csv").is_file();
     let mut data = ChartData::new(with_timeline);
     let job_index: HashMap<&str, u32> = meta.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i as u32)).collect();
     let mut instance_index: HashMap<Vec<u8>, u32> = HashMap::new();
 
-    CsvFile::read(dir, "instances.csv", INSTANCES_HEADER, |f, r| {
+    let instances = CsvFile::read(dir, "instances.csv", INSTANCES_HEADER, |f, r| {
         let job_id = f.text(r, 0)?;
         let job =
             *job_index.get(job_id).ok_or_else(|| f.error(r, 0, format!("`{job_id}` is not a job of summary.json")))?;
@@ -160,13 +209,15 @@ pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
         });
         Ok(())
     })?;
+    check_count(dir, "instances.csv", instances, &summary, "/instances/total")?;
 
     if with_timeline {
+        let mut previous = SimTime::ZERO;
         CsvFile::read(dir, "timeline.csv", TIMELINE_HEADER, |f, r| {
             if r.get(1) != Some(b"instance") {
                 return Ok(());
             }
-            let time = f.time(r, 0)?;
+            let time = f.time_in_order(r, 0, &mut previous)?;
             let id = r.get(2).unwrap_or_default();
             let instance = *instance_index.get(id).ok_or_else(|| f.error(r, 2, "not an instance of instances.csv"))?;
             let to = f.text(r, 4)?;
@@ -177,7 +228,7 @@ pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
         })?;
     }
 
-    CsvFile::read(dir, "requests.csv", REQUESTS_HEADER, |f, r| {
+    let requests = CsvFile::read(dir, "requests.csv", REQUESTS_HEADER, |f, r| {
         let action = f.text(r, 3)?;
         let sent = f.time(r, 6)?;
         let error = match f.text(r, 8)? {
@@ -188,9 +239,11 @@ pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
         data.request(action, sent, error);
         Ok(())
     })?;
+    check_count(dir, "requests.csv", requests, &summary, "/requests/total")?;
 
+    let mut previous = SimTime::ZERO;
     CsvFile::read(dir, "occupancy.csv", OCCUPANCY_HEADER, |f, r| {
-        data.occupancy(f.time(r, 0)?, f.count(r, 1)?, f.count(r, 2)?);
+        data.occupancy(f.time_in_order(r, 0, &mut previous)?, f.count(r, 1)?, f.count(r, 2)?);
         Ok(())
     })?;
     Ok((meta, data))
@@ -200,6 +253,10 @@ pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
 /// is drawn. Returns the names of the charts drawn.
 pub fn plot(dir: &Path) -> Result<Vec<&'static str>, PlotError> {
     let (meta, data) = read_results(dir)?;
+    let target = dir.join("charts");
+    if target.exists() && !target.is_dir() {
+        return Err(PlotError::Input(format!("{}: exists and is not a folder", target.display())));
+    }
     let staging = dir.join(format!(".charts.tmp-{}", std::process::id()));
     let output = |e: std::io::Error, what: &str| PlotError::Output(anyhow::anyhow!("cannot {what}: {e}"));
     if staging.exists() {
@@ -213,7 +270,6 @@ pub fn plot(dir: &Path) -> Result<Vec<&'static str>, PlotError> {
             return Err(PlotError::Output(e));
         }
     };
-    let target = dir.join("charts");
     let old = dir.join(format!(".charts.old-{}", std::process::id()));
     if target.exists() {
         fs::rename(&target, &old).map_err(|e| output(e, "move the old charts aside"))?;

@@ -40,7 +40,7 @@ impl Chart for Calls<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let title = format!("{}: API calls per second, accepted vs rate-limited", self.meta.scenario);
+        let title = format!("{}: API calls per second, accepted vs rate-limited", canvas::title_name(self.meta));
         let area = root.titled(&title, text(canvas::TITLE_SIZE))?;
         let (_, h) = area.dim_in_pixel();
         let (panels_area, legend) = area.split_vertically(h - 44);
@@ -78,10 +78,9 @@ impl Chart for Calls<'_> {
             let per_second = |n: u64| n as f64 / bin as f64;
             let peak = bins.iter().map(|(_, c)| per_second(c.iter().sum())).fold(0.0, f64::max);
             let caption = format!(
-                "{}: {} call{}, {} accepted, {} rate-limited, {} other errors",
+                "{}: {}, {} accepted, {} rate-limited, {} other errors",
                 action.action,
-                count(totals.iter().sum()),
-                if totals.iter().sum::<u64>() == 1 { "" } else { "s" },
+                canvas::plural(totals.iter().sum(), "call"),
                 count(totals[ACCEPTED]),
                 count(totals[RATE_LIMITED]),
                 count(totals[OTHER_ERROR])

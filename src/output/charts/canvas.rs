@@ -13,11 +13,13 @@ use ab_glyph::FontRef;
 use anyhow::{Context, anyhow};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::model::{InstanceState, TerminationPath};
 
+use super::data::RunMeta;
 use super::glyphs::TrueText;
 
 pub const FONT: &str = "sans-serif";
@@ -175,7 +177,12 @@ pub fn number(v: f64) -> String {
     if !v.is_finite() {
         return v.to_string();
     }
-    let rounded = format!("{:.3}", v.abs());
+    // Three decimals, or three significant digits for values below 0.1 (rates averaged over
+    // long bins).
+    let magnitude = v.abs();
+    let decimals =
+        if magnitude > 0.0 && magnitude < 0.1 { (2 - magnitude.log10().floor() as i32).min(12) as usize } else { 3 };
+    let rounded = format!("{:.*}", decimals, magnitude);
     let (int, frac) = rounded.split_once('.').expect("formatted with decimals");
     let frac = frac.trim_end_matches('0');
     let mut grouped = String::new();
@@ -191,6 +198,16 @@ pub fn number(v: f64) -> String {
 
 pub fn count(n: u64) -> String {
     number(n as f64)
+}
+
+/// "1 instance", "3,400 instances".
+pub fn plural(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", count(n), if n == 1 { "" } else { "s" })
+}
+
+/// How a chart's title names the run: the scenario and its seed.
+pub fn title_name(meta: &RunMeta) -> String {
+    format!("{} (seed {})", meta.scenario, meta.seed)
 }
 
 /// A range that leaves a little room above the highest value and is never empty.
@@ -235,6 +252,18 @@ pub fn draw_legend<'a, DB: DrawingBackend + 'a>(
         .draw()
 }
 
+/// A legend swatch for a solid line.
+pub fn line_swatch(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style)
+}
+
+/// A legend swatch for a dashed line.
+pub fn dashed_swatch(
+    style: ShapeStyle,
+) -> impl Fn((i32, i32)) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
+    move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 24, y)], 5, 3, style)
+}
+
 /// A row of colour swatches with their names, centred on `area`.
 pub fn legend_strip<DB: DrawingBackend>(area: &Area<DB>, items: &[(String, RGBColor)]) -> DrawResult<DB> {
     let style = text(TEXT_SIZE);
@@ -252,6 +281,17 @@ pub fn legend_strip<DB: DrawingBackend>(area: &Area<DB>, items: &[(String, RGBCo
         area.draw(&Rectangle::new([(x, y - swatch / 2), (x + swatch, y + swatch / 2)], colour.filled()))?;
         area.draw(&Text::new(label.clone(), (x + swatch + 6, y), style.pos(Pos::new(HPos::Left, VPos::Center))))?;
         x += width + gap;
+    }
+    Ok(())
+}
+
+/// A legend as a list of lines, one `row_px` high each, indented to the plot.
+pub fn legend_list<DB: DrawingBackend>(area: &Area<DB>, items: &[(String, RGBColor)], row_px: u32) -> DrawResult<DB> {
+    let style = text(TEXT_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, (label, colour)) in items.iter().enumerate() {
+        let y = (row_px as i32) * i as i32 + row_px as i32 / 2;
+        area.draw(&PathElement::new(vec![(100, y), (128, y)], colour.stroke_width(3)))?;
+        area.draw(&Text::new(label.clone(), (136, y), style.clone()))?;
     }
     Ok(())
 }
@@ -278,7 +318,10 @@ mod tests {
         assert_eq!(number(174.908795), "174.909");
         assert_eq!(number(0.25), "0.25");
         assert_eq!(number(-1234.5), "-1,234.5");
-        assert_eq!(number(-0.0001), "0");
+        assert_eq!(number(0.0014), "0.0014");
+        assert_eq!(number(0.001388888), "0.00139");
+        assert_eq!(number(0.05), "0.05");
+        assert_eq!(number(-0.0001), "-0.0001");
     }
 
     #[test]

@@ -20,9 +20,17 @@ pub struct Gantt<'a> {
     pub end: u64,
 }
 
+/// A path's block is at least this high, so that its label fits even with a single row.
+const MIN_GROUP_PX: u32 = 20;
+
 impl Gantt<'_> {
     fn rows(&self) -> usize {
         self.groups.iter().map(|g| g.rows.len()).sum()
+    }
+
+    /// Height of each group's block, in pixels.
+    fn heights(&self) -> Vec<u32> {
+        self.groups.iter().map(|g| (g.rows.len() as u32 * ROW_PX).max(MIN_GROUP_PX)).collect()
     }
 }
 
@@ -32,23 +40,25 @@ impl Chart for Gantt<'_> {
     }
 
     fn size(&self) -> (u32, u32) {
-        (canvas::WIDTH, (190 + self.rows() as u32 * ROW_PX).max(420))
+        (canvas::WIDTH, (190 + self.heights().iter().sum::<u32>()).max(420))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let rows = self.rows();
+        let rows = self.rows() as u64;
         let title = format!(
-            "{}: states of {} sampled task instances (of {}), grouped by termination path",
-            self.meta.scenario,
-            count(rows as u64),
+            "{}: states of {} (of {}), grouped by termination path",
+            canvas::title_name(self.meta),
+            canvas::plural(rows, "sampled task instance"),
             count(self.instances)
         );
         let area = root.titled(&title, text(canvas::TITLE_SIZE))?;
         let (_, h) = area.dim_in_pixel();
         let (plot_area, legend) = area.split_vertically(h - 44);
         let unit = TimeUnit::for_span(self.end);
-        let top = rows.max(1) as f64;
+        // The y axis counts pixels from the bottom, so that blocks can be taller than their rows.
+        let heights = self.heights();
+        let top = f64::from(heights.iter().sum::<u32>().max(1));
         let mut chart = ChartBuilder::on(&plot_area)
             .margin(12)
             .x_label_area_size(52)
@@ -61,54 +71,55 @@ impl Chart for Gantt<'_> {
 
         let mut bars = Vec::new();
         let mut marks = Vec::new();
-        let mut seen_states = [false; InstanceState::ALL.len()];
-        let mut row = 0usize;
-        for group in self.groups {
-            for r in &group.rows {
-                let (y0, y1) = (top - row as f64 - 1.0, top - row as f64);
+        let mut drawn_states = [false; InstanceState::ALL.len()];
+        let label_style = text(canvas::TEXT_SIZE).pos(Pos::new(HPos::Right, VPos::Center));
+        let row_height = f64::from(ROW_PX);
+        let mut block_top = top;
+        for (group, &height) in self.groups.iter().zip(&heights) {
+            let height = f64::from(height);
+            // Rows are centred in their block.
+            let first_row_top = block_top - (height - group.rows.len() as f64 * row_height) / 2.0;
+            for (k, r) in group.rows.iter().enumerate() {
+                let y1 = first_row_top - k as f64 * row_height;
+                let (b0, b1) = (y1 - row_height + 0.4, y1 - 0.4);
                 for (i, &(from, state)) in r.changes.iter().enumerate() {
                     let to = r.changes.get(i + 1).map_or(self.end, |c| c.0.micros());
-                    seen_states[state.index()] = true;
+                    drawn_states[state.index()] |= to > from.micros();
                     // Final states are drawn pale so the active part of each life stands out.
                     let colour = canvas::state_colour(state);
                     let colour = if state.is_final() { canvas::tint(colour, 0.3) } else { colour };
-                    let (b0, b1) = (y0 + 0.08, y1 - 0.08);
                     bars.push(Rectangle::new([(unit.of(from.micros()), b0), (unit.of(to), b1)], colour.filled()));
                 }
                 if let Some(t) = r.requested {
                     let x = unit.of(t.micros());
-                    marks.push(PathElement::new(vec![(x, y0), (x, y1)], BLACK.stroke_width(2)));
+                    marks.push(PathElement::new(vec![(x, y1 - row_height), (x, y1)], BLACK.stroke_width(2)));
                 }
-                row += 1;
             }
+            if block_top < top {
+                let line = vec![(0.0, block_top), (unit.of(self.end), block_top)];
+                chart.draw_series(std::iter::once(PathElement::new(line, RGBColor(90, 90, 90).stroke_width(1))))?;
+            }
+            let (px, py) = chart.backend_coord(&(0.0, block_top - height / 2.0));
+            let n = group.rows.len() as u64;
+            let label = format!("{}: {} of {}", group.path.as_str(), count(n), count(group.total));
+            root.draw(&Text::new(label, (px - 10, py), label_style.clone()))?;
+            block_top -= height;
         }
+        let any_mark = !marks.is_empty();
         chart.draw_series(bars)?;
         chart.draw_series(marks)?;
 
-        let label_style = text(canvas::TEXT_SIZE).pos(Pos::new(HPos::Right, VPos::Center));
-        let mut start = 0usize;
-        for group in self.groups {
-            let n = group.rows.len();
-            if start > 0 {
-                let y = top - start as f64;
-                let line = vec![(0.0, y), (unit.of(self.end), y)];
-                chart.draw_series(std::iter::once(PathElement::new(line, RGBColor(90, 90, 90).stroke_width(1))))?;
-            }
-            let (px, py) = chart.backend_coord(&(0.0, top - start as f64 - n as f64 / 2.0));
-            let label = format!("{}: {} of {}", group.path.as_str(), count(n as u64), count(group.total));
-            root.draw(&Text::new(label, (px - 10, py), label_style.clone()))?;
-            start += n;
-        }
-
         let mut items: Vec<(String, RGBColor)> = InstanceState::ALL
             .iter()
-            .filter(|s| seen_states[s.index()])
+            .filter(|s| drawn_states[s.index()])
             .map(|&s| {
                 let colour = canvas::state_colour(s);
                 (s.as_str().to_owned(), if s.is_final() { canvas::tint(colour, 0.3) } else { colour })
             })
             .collect();
-        items.push(("terminate request".to_owned(), BLACK));
+        if any_mark {
+            items.push(("terminate request (accepted)".to_owned(), BLACK));
+        }
         canvas::legend_strip(&legend, &items)
     }
 }

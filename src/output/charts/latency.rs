@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use crate::model::TerminationPath;
 
-use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, count, number, text};
+use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, number, text};
 use super::data::RunMeta;
 use super::series::cdf_points;
 use crate::output::summary::percentile;
@@ -39,7 +39,7 @@ impl Chart for LatencyCdf<'_> {
         } else {
             "release latency (request → CVM TERMINATED, quota freed)"
         };
-        let title = format!("{}: {}, CDF by path", self.meta.scenario, what);
+        let title = format!("{}: {}, CDF by path", canvas::title_name(self.meta), what);
         let area = root.titled(&title, text(canvas::TITLE_SIZE))?;
         let max = self.all.last().copied().unwrap_or(0);
         let unit = TimeUnit::for_span(max);
@@ -61,8 +61,8 @@ impl Chart for LatencyCdf<'_> {
         }
         let legend = |sorted: &[u64], name: &str| {
             format!(
-                "{name}: {} instances, p50 {} {u}, p99 {} {u}",
-                count(sorted.len() as u64),
+                "{name}: {}, p50 {} {u}, p99 {} {u}",
+                canvas::plural(sorted.len() as u64, "instance"),
                 number(unit.of(percentile(sorted, 50))),
                 number(unit.of(percentile(sorted, 99))),
                 u = unit.name
@@ -78,7 +78,7 @@ impl Chart for LatencyCdf<'_> {
             chart
                 .draw_series(DashedLineSeries::new(points(self.all), 6, 4, style))?
                 .label(legend(self.all, "all paths"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                .legend(canvas::dashed_swatch(style));
         }
         for path in paths {
             let sorted = &self.by_path[path as usize];
@@ -86,7 +86,7 @@ impl Chart for LatencyCdf<'_> {
             chart
                 .draw_series(LineSeries::new(points(sorted), style))?
                 .label(legend(sorted, path.as_str()))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                .legend(canvas::line_swatch(style));
         }
         canvas::draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     }

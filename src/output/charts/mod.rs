@@ -40,7 +40,9 @@ pub const WITH_TIMELINE: [&str; 2] = ["instance-states", "job-termination"];
 /// Draws every chart `data` allows into `dir` (which must exist); returns their names.
 pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Result<Vec<&'static str>> {
     canvas::register_font()?;
-    let end = meta.sim_end.max(data.last_occupancy_change).micros();
+    // A little room after the last change, so that it does not fall on the axis' border.
+    let last = meta.sim_end.max(data.last_occupancy_change).micros();
+    let end = last + (last / 40).max(1);
 
     data.terminated_at.sort_unstable();
     let mut terminated = StepSeries::default();

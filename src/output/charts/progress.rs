@@ -26,7 +26,7 @@ impl Chart for Progress<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let title = format!("{}: terminations, CVMs alive and quota in use over time", self.meta.scenario);
+        let title = format!("{}: terminations, CVMs alive and quota in use over time", canvas::title_name(self.meta));
         let area = root.titled(&title, text(canvas::TITLE_SIZE))?;
         let unit = TimeUnit::for_span(self.end);
         let data_peak =
@@ -53,53 +53,55 @@ impl Chart for Progress<'_> {
                 chart
                     .draw_series(DashedLineSeries::new(vec![(0.0, limit as f64), (x_end, limit as f64)], 10, 6, style))?
                     .label(format!("quota limit ({})", count(limit)))
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                    .legend(canvas::dashed_swatch(style));
             }
             (Some(limit), None) => {
                 chart
                     .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-                    .label(format!("quota limit ({}, above the axis)", count(limit)))
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                    .label(format!("quota limit: {}, above the axis", count(limit)))
+                    .legend(|(x, y)| EmptyElement::at((x, y)));
             }
             (None, _) => {
                 chart
                     .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
                     .label("no quota limit")
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                    .legend(|(x, y)| EmptyElement::at((x, y)));
             }
         }
         let requests: Vec<f64> =
             self.meta.jobs.iter().filter_map(|j| j.terminate_requested).map(|t| unit.of(t.micros())).collect();
-        if !requests.is_empty() {
-            let style = BLACK.stroke_width(1);
-            for (i, &x) in requests.iter().enumerate() {
-                let drawn = chart.draw_series(DashedLineSeries::new(vec![(x, 0.0), (x, top)], 4, 4, style))?;
-                if i == 0 {
-                    drawn
-                        .label("TerminateJob accepted")
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
-                }
+        let style = BLACK.stroke_width(1);
+        for (i, &x) in requests.iter().enumerate() {
+            let drawn = chart.draw_series(DashedLineSeries::new(vec![(x, 0.0), (x, top)], 4, 4, style))?;
+            if i == 0 {
+                drawn.label("TerminateJob accepted").legend(canvas::dashed_swatch(style));
             }
         }
+        // Quota in use is drawn wide under CVMs alive: where the two are equal (no create call
+        // waiting) it shows as an orange edge around the blue line.
         let series = [
             (
                 self.quota_in_use,
                 RGBColor(255, 127, 14),
+                6,
                 format!("quota in use (peak {})", count(self.quota_in_use.peak())),
             ),
-            (self.cvms_alive, RGBColor(31, 119, 180), format!("CVMs alive (peak {})", count(self.cvms_alive.peak()))),
+            (
+                self.cvms_alive,
+                RGBColor(31, 119, 180),
+                2,
+                format!("CVMs alive (peak {})", count(self.cvms_alive.peak())),
+            ),
             (
                 self.terminated,
                 RGBColor(214, 39, 40),
+                2,
                 format!("instances terminated, cumulative ({})", count(self.terminated.last())),
             ),
         ];
-        for (s, colour, label) in series {
-            let style = colour.stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(line(s), style))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+        for (s, colour, width, label) in series {
+            let style = colour.stroke_width(width);
+            chart.draw_series(LineSeries::new(line(s), style))?.label(label).legend(canvas::line_swatch(style));
         }
         canvas::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
