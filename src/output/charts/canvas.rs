@@ -53,8 +53,8 @@ pub trait Chart {
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB>;
 }
 
-/// Draws `chart` into `dir` as `NAME.svg` and `NAME.png`.
-pub fn save(chart: &impl Chart, dir: &Path) -> anyhow::Result<()> {
+/// Draws `chart` into `dir` as `NAME.svg` and `NAME.png`; returns its name.
+pub fn save(chart: &impl Chart, dir: &Path) -> anyhow::Result<&'static str> {
     let name = chart.name();
     let (w, h) = chart.size();
     let mut svg = String::new();
@@ -76,7 +76,8 @@ pub fn save(chart: &impl Chart, dir: &Path) -> anyhow::Result<()> {
         root.present().map_err(|e| anyhow!("cannot draw {name}.png: {e}"))?;
     }
     let png_path = dir.join(format!("{name}.png"));
-    write_png(&png_path, &pixels, (w, h)).with_context(|| format!("cannot write `{}`", png_path.display()))
+    write_png(&png_path, &pixels, (w, h)).with_context(|| format!("cannot write `{}`", png_path.display()))?;
+    Ok(name)
 }
 
 fn write_png(path: &Path, rgb: &[u8], (w, h): (u32, u32)) -> anyhow::Result<()> {

@@ -33,10 +33,6 @@ pub use data::{ChartData, InstanceRow, RunMeta};
 
 use self::series::StepSeries;
 
-/// Names of the charts drawn with and without instance state changes.
-pub const ALWAYS: [&str; 4] = ["progress", "termination-latency-cdf", "release-latency-cdf", "api-calls"];
-pub const WITH_TIMELINE: [&str; 2] = ["instance-states", "job-termination"];
-
 /// Draws every chart `data` allows into `dir` (which must exist); returns their names.
 pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Result<Vec<&'static str>> {
     canvas::register_font()?;
@@ -57,29 +53,24 @@ pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Resu
         quota_in_use: &data.quota_in_use,
         end,
     };
-    canvas::save(&chart, dir)?;
-    drawn.push("progress");
+    drawn.push(canvas::save(&chart, dir)?);
 
     for (kind, latencies) in [("termination", &mut data.termination_latency), ("release", &mut data.release_latency)] {
         latencies.iter_mut().for_each(|v| v.sort_unstable());
         let all = latencies.iter().fold(Vec::new(), |all, v| series::merge_sorted(&all, v));
         let chart = latency::LatencyCdf { meta, kind, by_path: latencies, all: &all };
-        canvas::save(&chart, dir)?;
-        drawn.push(if kind == "termination" { "termination-latency-cdf" } else { "release-latency-cdf" });
+        drawn.push(canvas::save(&chart, dir)?);
     }
 
     data.calls.sort_by(|a, b| a.action.cmp(&b.action));
-    canvas::save(&calls::Calls { meta, actions: &data.calls }, dir)?;
-    drawn.push("api-calls");
+    drawn.push(canvas::save(&calls::Calls { meta, actions: &data.calls }, dir)?);
 
     if let Some(log) = data.log.take() {
         let mut groups = sample::gantt_sample(&data);
         let jobs = sample::read_log(&log, &data, meta, &mut groups);
         drop(log);
-        canvas::save(&gantt::Gantt { meta, groups: &groups, instances: data.instances, end }, dir)?;
-        drawn.push("instance-states");
-        canvas::save(&jobs::JobTermination { meta, jobs: &jobs }, dir)?;
-        drawn.push("job-termination");
+        drawn.push(canvas::save(&gantt::Gantt { meta, groups: &groups, instances: data.instances, end }, dir)?);
+        drawn.push(canvas::save(&jobs::JobTermination { meta, jobs: &jobs }, dir)?);
     }
     Ok(drawn)
 }
