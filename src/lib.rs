@@ -23,5 +23,6 @@ pub mod model;
 pub mod output;
 pub mod progress;
 pub mod scenario;
+pub mod sweep;
 
 pub use output::{RunOptions, RunReport, run_to_dir};

@@ -44,6 +44,28 @@ enum Command {
     },
     /// Prints the JSON Schema of scenario files.
     Schema,
+    /// A capacity study: the points × replications of a sweep file, in parallel.
+    Sweep {
+        /// A sweep file (JSON).
+        sweep: PathBuf,
+        /// Output folder. Default: results/sweeps/<sweep name>/ (…/<name>.shard-K-of-N/ for a shard)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Runs at once. Default: all cores.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only the rows whose index modulo N is K-1 (K from 1 to N), for `merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
+    /// Joins shard folders of one sweep into the results of the whole sweep.
+    Merge {
+        /// The shard folders, in any order.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Draws a results folder's charts again from its CSV files (into DIR/charts/).
     Plot {
         /// A results folder written by `termsim run`.
@@ -138,6 +160,48 @@ fn main() -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&scenario::schema()).expect("plain JSON"));
             ExitCode::SUCCESS
         }
+        Command::Sweep { sweep, out, jobs, shard } => {
+            let shard = match shard.as_deref().map(termsim::sweep::spec::Shard::parse).transpose() {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if *jobs == Some(0) {
+                eprintln!("error: --jobs 0: at least one run at a time");
+                return ExitCode::from(2);
+            }
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let options = termsim::sweep::SweepOptions { out: out.clone(), jobs, shard, progress: !cli.quiet };
+            match termsim::sweep::sweep(sweep, &options) {
+                Ok(report) => {
+                    eprintln!(
+                        "{} runs in {:.2} s on {jobs} thread{} ({:.2} s inside the runs); results in {}",
+                        report.runs,
+                        report.wall.as_secs_f64(),
+                        if jobs == 1 { "" } else { "s" },
+                        report.run_time.as_secs_f64(),
+                        report.out.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Merge { dirs, out } => match termsim::sweep::merge(dirs, out) {
+            Ok(out) => {
+                eprintln!("{} shard folders merged into {}", dirs.len(), out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Plot { dir } => match termsim::output::plot::plot(dir) {
             Ok(drawn) => {
                 eprintln!("{} charts drawn in {}: {}", drawn.len(), dir.join("charts").display(), drawn.join(", "));

@@ -251,7 +251,7 @@ pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
 
 /// Draws `dir`'s charts again into `dir/charts/`, replacing what is there only once every chart
 /// is drawn. Returns the names of the charts drawn.
-pub fn plot(dir: &Path) -> Result<Vec<&'static str>, PlotError> {
+pub fn plot(dir: &Path) -> Result<Vec<String>, PlotError> {
     let (meta, data) = read_results(dir)?;
     let target = dir.join("charts");
     if target.exists() && !target.is_dir() {

@@ -12,7 +12,7 @@ pub struct StagedDir {
     committed: bool,
 }
 
-/// A folder termsim may replace: absent, empty, or holding a previous run's results.
+/// A folder termsim may replace: absent, empty, or holding a previous run's or sweep's results.
 fn replaceable(target: &Path) -> io::Result<bool> {
     if !target.exists() {
         return Ok(true);
@@ -20,7 +20,9 @@ fn replaceable(target: &Path) -> io::Result<bool> {
     if !target.is_dir() {
         return Ok(false);
     }
-    Ok(fs::read_dir(target)?.next().is_none() || target.join("summary.json").is_file())
+    Ok(fs::read_dir(target)?.next().is_none()
+        || target.join("summary.json").is_file()
+        || target.join("sweep.json").is_file())
 }
 
 impl StagedDir {

@@ -18,7 +18,7 @@ mod build;
 pub mod error;
 pub mod file;
 pub mod limits;
-mod locate;
+pub(crate) mod locate;
 pub mod values;
 
 use std::path::{Path, PathBuf};

@@ -30,7 +30,7 @@ const KINDS: [(usize, &str, RGBColor); 3] = [
 ];
 
 impl Chart for Calls<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "api-calls"
     }
 

@@ -48,14 +48,14 @@ pub fn register_font() -> anyhow::Result<()> {
 /// A chart that can draw itself on any plotters backend.
 pub trait Chart {
     /// The file name, without extension.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB>;
 }
 
 /// Draws `chart` into `dir` as `NAME.svg` and `NAME.png`; returns its name.
-pub fn save(chart: &impl Chart, dir: &Path) -> anyhow::Result<&'static str> {
-    let name = chart.name();
+pub fn save(chart: &impl Chart, dir: &Path) -> anyhow::Result<String> {
+    let name = chart.name().to_owned();
     let (w, h) = chart.size();
     let mut svg = String::new();
     {

@@ -35,7 +35,7 @@ impl Gantt<'_> {
 }
 
 impl Chart for Gantt<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "instance-states"
     }
 

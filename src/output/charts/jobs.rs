@@ -19,7 +19,7 @@ pub struct JobTermination<'a> {
 }
 
 impl Chart for JobTermination<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "job-termination"
     }
 

@@ -24,7 +24,7 @@ pub struct LatencyCdf<'a> {
 }
 
 impl Chart for LatencyCdf<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         if self.kind == "termination" { "termination-latency-cdf" } else { "release-latency-cdf" }
     }
 

@@ -17,7 +17,7 @@
 //! byte-identical to the run's.
 
 mod calls;
-mod canvas;
+pub(crate) mod canvas;
 pub mod data;
 mod gantt;
 mod glyphs;
@@ -34,7 +34,7 @@ pub use data::{ChartData, InstanceRow, RunMeta};
 use self::series::StepSeries;
 
 /// Draws every chart `data` allows into `dir` (which must exist); returns their names.
-pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Result<Vec<&'static str>> {
+pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Result<Vec<String>> {
     canvas::register_font()?;
     // A little room after the last change, so that it does not fall on the axis' border.
     let last = meta.sim_end.max(data.last_occupancy_change).micros();

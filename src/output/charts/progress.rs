@@ -16,7 +16,7 @@ pub struct Progress<'a> {
 }
 
 impl Chart for Progress<'_> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "progress"
     }
 

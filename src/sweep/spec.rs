@@ -1,0 +1,316 @@
+//! A sweep file and what it resolves to: the base scenario with its defaults filled in, the
+//! varied keys and their values, the points (their cartesian product) and the rows (points ×
+//! replications).
+//!
+//! ```json
+//! { "name": "bypass-poll-vs-size", "base": "../default.json", "replications": 5,
+//!   "vary": { "/backend/bypass/poll_interval": ["0s", "10s", "60s"],
+//!             "/jobs/0/tasks/0/instances": [100, 1000, 10000] },
+//!   "metrics": ["termination_latency_s.p99", "release_latency_s.p99", "peak_cvms"] }
+//! ```
+//!
+//! Points are numbered with the first key varying slowest; row `i` is point `i / replications`,
+//! replication `i % replications`. Every value of every point is checked before anything runs:
+//! a pointer to a field the format does not define, or a value the scenario format refuses, is
+//! bad input naming the sweep file, the line and column, and the key.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::model::ids::mix64;
+use crate::scenario::locate::locate;
+use crate::scenario::{self, InputError, JsonPath, Scenario};
+
+/// The file as written.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SweepFile {
+    /// Default: the file's stem.
+    #[serde(default)]
+    name: Option<String>,
+    /// The base scenario, relative to the sweep file.
+    base: PathBuf,
+    /// Runs per point. Default: 1.
+    #[serde(default = "one")]
+    replications: u32,
+    /// Seed from which each replication's seed is derived. Default: the base scenario's.
+    #[serde(default)]
+    seed: Option<u64>,
+    /// JSON Pointer into the scenario → the values it takes.
+    vary: Map<String, Value>,
+    /// Dotted paths into `summary.json`.
+    metrics: Vec<String>,
+    /// Optional names for a varied key's values, in the same order, for the outputs (a list of
+    /// clients is clearer as "one TerminateJob" than as its JSON).
+    #[serde(default)]
+    labels: Map<String, Value>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Most runs one sweep may ask for.
+pub const MAX_ROWS: u64 = 1_000_000;
+
+/// A sweep, resolved and checked. This is also what `sweep.json` holds, so that `merge` needs
+/// nothing but the shard folders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    pub name: String,
+    /// The base scenario as the sweep file names it.
+    pub base: PathBuf,
+    /// The base scenario with every default filled in.
+    pub base_scenario: Value,
+    pub replications: u32,
+    pub seed: u64,
+    /// The varied keys (JSON Pointers) in file order, and the values of each.
+    pub keys: Vec<String>,
+    pub values: Vec<Vec<Value>>,
+    /// Per key, the names its values go by in the outputs.
+    pub labels: Vec<Vec<String>>,
+    pub metrics: Vec<String>,
+}
+
+impl Sweep {
+    pub fn points(&self) -> u64 {
+        self.values.iter().map(|v| v.len() as u64).product()
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.points() * u64::from(self.replications)
+    }
+
+    /// The value index of each key at `point`.
+    pub fn coordinates(&self, point: u64) -> Vec<usize> {
+        let mut rest = point;
+        let mut coordinates = vec![0; self.keys.len()];
+        for (k, values) in self.values.iter().enumerate().rev() {
+            coordinates[k] = (rest % values.len() as u64) as usize;
+            rest /= values.len() as u64;
+        }
+        coordinates
+    }
+
+    /// Replication `r` runs on this seed at every point: common random numbers.
+    pub fn seed_of(&self, replication: u32) -> u64 {
+        mix64(self.seed ^ mix64(u64::from(replication)))
+    }
+
+    /// The scenario of `point`, as text the scenario loader reads.
+    fn scenario_value(&self, point: u64) -> Value {
+        let mut scenario = self.base_scenario.clone();
+        for (k, &c) in self.coordinates(point).iter().enumerate() {
+            *scenario.pointer_mut(&self.keys[k]).expect("pointers were checked when the sweep was loaded") =
+                self.values[k][c].clone();
+        }
+        scenario
+    }
+
+    /// The scenario of `point`, loaded as the scenario format requires. `base_file` anchors
+    /// relative paths (empirical CSVs) as the base scenario's own.
+    pub fn scenario(&self, point: u64, base_file: &Path) -> Result<Scenario, InputError> {
+        let text = serde_json::to_string_pretty(&self.scenario_value(point)).expect("plain JSON");
+        scenario::parse(&text, base_file)
+    }
+
+    /// A value as the outputs show it when the sweep gives it no label: strings bare, the rest
+    /// as compact JSON.
+    pub fn label(value: &Value) -> String {
+        match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// How the outputs name value `c` of key `k`.
+    pub fn value_label(&self, k: usize, c: usize) -> &str {
+        &self.labels[k][c]
+    }
+}
+
+/// `K/N`: run the rows whose index modulo N is K-1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u64,
+    pub n: u64,
+}
+
+impl Shard {
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard `{text}`: expected K/N with 1 <= K <= N, e.g. 2/8");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (k, n): (u64, u64) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+
+    pub fn takes(&self, row: u64) -> bool {
+        row % self.n == self.k - 1
+    }
+}
+
+/// Reads and checks a sweep file, and every scenario it makes.
+pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| InputError::new(path, format!("cannot read the sweep: {e}")))?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let file: SweepFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path_text = e.path().to_string();
+        let inner = e.into_inner();
+        let json_path = (!path_text.is_empty() && path_text != ".").then(|| JsonPath::parse(&path_text));
+        InputError {
+            file: path.to_owned(),
+            position: (inner.line() > 0).then(|| (inner.line(), inner.column().max(1))),
+            path: json_path,
+            message: inner.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+        }
+    })?;
+    let at = |json_path: JsonPath, message: String| InputError {
+        file: path.to_owned(),
+        position: Some(locate(&text, &json_path.0)),
+        path: Some(json_path),
+        message,
+    };
+    let vary_path = |key: &str| JsonPath::root().key("vary").key(key);
+
+    let base_file = path.parent().unwrap_or(Path::new("")).join(&file.base);
+    let base_text = std::fs::read_to_string(&base_file).map_err(|e| {
+        at(JsonPath::root().key("base"), format!("cannot read the base scenario `{}`: {e}", base_file.display()))
+    })?;
+    // The base must be a valid scenario in its own right; its errors name its own file.
+    let base = scenario::parse(&base_text, &base_file)?;
+    let parsed = scenario::parse_file(&base_text, &base_file)?;
+    let mut base_scenario = serde_json::to_value(&parsed).expect("a scenario file serialises");
+    // The run's name is the sweep's; an unnamed base would otherwise be named after the
+    // generated text.
+    base_scenario["name"] = Value::String(base.config.name.clone());
+
+    if file.replications == 0 {
+        return Err(at(JsonPath::root().key("replications"), "must be at least 1".to_owned()));
+    }
+    if file.vary.is_empty() {
+        return Err(at(JsonPath::root().key("vary"), "names no key to vary".to_owned()));
+    }
+    if file.metrics.is_empty() {
+        return Err(at(JsonPath::root().key("metrics"), "names no metric".to_owned()));
+    }
+    for (i, metric) in file.metrics.iter().enumerate() {
+        if metric.is_empty() || metric.split('.').any(str::is_empty) {
+            let message = format!("`{metric}` is not a dotted path into summary.json");
+            return Err(at(JsonPath::root().key("metrics").index(i), message));
+        }
+    }
+    let mut keys = Vec::new();
+    let mut values = Vec::new();
+    let mut labels = Vec::new();
+    for (key, list) in &file.vary {
+        let Value::Array(list) = list else {
+            return Err(at(vary_path(key), "must be a list of values".to_owned()));
+        };
+        if list.is_empty() {
+            return Err(at(vary_path(key), "is an empty list: a key needs at least one value".to_owned()));
+        }
+        if !key.starts_with('/') || base_scenario.pointer(key).is_none() {
+            let message = format!(
+                "`{key}` points to no field of the scenario (a JSON Pointer such as `/backend/bypass/poll_interval`, \
+                 into the base with its defaults filled in)"
+            );
+            return Err(at(vary_path(key), message));
+        }
+        let names = match file.labels.get(key) {
+            None => list.iter().map(Sweep::label).collect(),
+            Some(Value::Array(names)) if names.len() == list.len() && names.iter().all(Value::is_string) => {
+                names.iter().map(|n| n.as_str().expect("checked").to_owned()).collect()
+            }
+            Some(_) => {
+                let message = format!("must be a list of {} strings, one per value of `{key}`", list.len());
+                return Err(at(JsonPath::root().key("labels").key(key), message));
+            }
+        };
+        keys.push(key.clone());
+        values.push(list.clone());
+        labels.push(names);
+    }
+    if let Some(key) = file.labels.keys().find(|k| !file.vary.contains_key(*k)) {
+        return Err(at(JsonPath::root().key("labels").key(key), format!("`{key}` is not a key of `vary`")));
+    }
+    let sweep = Sweep {
+        name: file
+            .name
+            .clone()
+            .unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_owned()),
+        base: file.base.clone(),
+        base_scenario,
+        replications: file.replications,
+        seed: file.seed.unwrap_or(base.config.seed),
+        keys,
+        values,
+        labels,
+        metrics: file.metrics.clone(),
+    };
+    if sweep.rows() > MAX_ROWS {
+        return Err(InputError::new(path, format!("{} runs: at most {MAX_ROWS} per sweep", sweep.rows())));
+    }
+    // Every value must make a valid scenario: each is tried once, at the first point that
+    // has it, so that a bad value is named before anything runs.
+    for (k, list) in sweep.values.iter().enumerate() {
+        for (c, value) in list.iter().enumerate() {
+            let mut probe = sweep.clone();
+            probe.values = sweep.values.iter().map(|l| vec![l[0].clone()]).collect();
+            probe.values[k] = vec![value.clone()];
+            probe.labels = probe.values.iter().map(|l| l.iter().map(Sweep::label).collect()).collect();
+            if let Err(e) = probe.scenario(0, &base_file) {
+                let field = e.path.map_or_else(String::new, |p| format!(" at `{p}`"));
+                let message = format!(
+                    "value {} (`{}`) makes an invalid scenario{field}: {}",
+                    c + 1,
+                    Sweep::label(value),
+                    e.message
+                );
+                return Err(at(vary_path(&sweep.keys[k]).index(c), message));
+            }
+        }
+    }
+    Ok((sweep, base_file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_enumerate_with_the_first_key_slowest() {
+        let sweep = Sweep {
+            name: "s".into(),
+            base: "b.json".into(),
+            base_scenario: Value::Null,
+            replications: 2,
+            seed: 1,
+            keys: vec!["/a".into(), "/b".into()],
+            values: vec![vec![1.into(), 2.into()], vec!["x".into(), "y".into(), "z".into()]],
+            labels: vec![vec!["1".into(), "2".into()], vec!["x".into(), "y".into(), "z".into()]],
+            metrics: vec!["m".into()],
+        };
+        assert_eq!(sweep.points(), 6);
+        assert_eq!(sweep.rows(), 12);
+        assert_eq!(sweep.coordinates(0), vec![0, 0]);
+        assert_eq!(sweep.coordinates(2), vec![0, 2]);
+        assert_eq!(sweep.coordinates(3), vec![1, 0]);
+        assert_ne!(sweep.seed_of(0), sweep.seed_of(1));
+    }
+
+    #[test]
+    fn shards_split_rows_by_index_modulo_n() {
+        let shard = Shard::parse("2/3").unwrap();
+        let taken: Vec<u64> = (0..9).filter(|&r| shard.takes(r)).collect();
+        assert_eq!(taken, vec![1, 4, 7]);
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0", "-1/2", ""] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

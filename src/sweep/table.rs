@@ -1,0 +1,165 @@
+//! `sweep.csv` (one row per run) and `points.csv` (per point and metric: n, mean, standard
+//! deviation, 95 % confidence interval), written and read back.
+//!
+//! Metric values are written in Rust's shortest round-trip form, so a shard's rows read back by
+//! `merge` are the same `f64`s the unsharded sweep holds, and everything computed from them
+//! comes out byte for byte the same.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::spec::Sweep;
+use super::stats::{Estimate, estimate};
+use crate::output::csv::escape;
+
+/// What one run of the sweep gave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowResult {
+    pub row: u64,
+    pub point: u64,
+    pub replication: u32,
+    pub seed: u64,
+    /// In the sweep's metric order; `None` where the summary has no number.
+    pub metrics: Vec<Option<f64>>,
+}
+
+fn header(sweep: &Sweep, first: &[&str], last: &[&str]) -> String {
+    let columns: Vec<String> = first
+        .iter()
+        .map(|c| c.to_string())
+        .chain(sweep.keys.iter().map(|k| escape(k)))
+        .chain(last.iter().map(|c| c.to_string()))
+        .collect();
+    columns.join(",")
+}
+
+fn point_cells(sweep: &Sweep, point: u64) -> String {
+    sweep
+        .coordinates(point)
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| escape(sweep.value_label(k, c)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn sweep_csv(sweep: &Sweep, rows: &[RowResult]) -> String {
+    let metrics: Vec<String> = sweep.metrics.iter().map(|m| escape(m)).collect();
+    let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
+    let mut out = header(sweep, &["point", "replication", "seed"], &metrics);
+    out.push('\n');
+    for r in rows {
+        write!(out, "{},{},{},{}", r.point, r.replication, r.seed, point_cells(sweep, r.point)).expect("to a String");
+        for m in &r.metrics {
+            out.push(',');
+            if let Some(v) = m {
+                write!(out, "{v}").expect("to a String");
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A figure for `points.csv`: at most six decimals, no trailing zeros.
+fn decimal(v: f64) -> String {
+    let text = format!("{v:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".to_owned() } else { text.to_owned() }
+}
+
+/// Per point and metric, in point order.
+pub fn estimates(sweep: &Sweep, rows: &[RowResult]) -> Vec<Vec<Estimate>> {
+    (0..sweep.points())
+        .map(|point| {
+            let of_point: Vec<&RowResult> = rows.iter().filter(|r| r.point == point).collect();
+            (0..sweep.metrics.len())
+                .map(|m| estimate(&of_point.iter().filter_map(|r| r.metrics[m]).collect::<Vec<f64>>()))
+                .collect()
+        })
+        .collect()
+}
+
+pub fn points_csv(sweep: &Sweep, estimates: &[Vec<Estimate>]) -> String {
+    let mut out = header(sweep, &["point"], &["metric", "n", "mean", "sd", "ci95_low", "ci95_high"]);
+    out.push('\n');
+    let cell = |v: Option<f64>| v.map_or_else(String::new, decimal);
+    for (point, per_metric) in estimates.iter().enumerate() {
+        for (metric, e) in sweep.metrics.iter().zip(per_metric) {
+            let low = e.mean.zip(e.ci95).map(|(m, h)| m - h);
+            let high = e.mean.zip(e.ci95).map(|(m, h)| m + h);
+            writeln!(
+                out,
+                "{point},{},{},{},{},{},{},{}",
+                point_cells(sweep, point as u64),
+                escape(metric),
+                e.n,
+                cell(e.mean),
+                cell(e.sd),
+                cell(low),
+                cell(high)
+            )
+            .expect("to a String");
+        }
+    }
+    out
+}
+
+/// Reads a shard's `sweep.csv` back. Errors name the file and line.
+pub fn read_sweep_csv(sweep: &Sweep, path: &Path) -> Result<Vec<RowResult>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let expected_header = sweep_csv(sweep, &[]);
+    let header = records.next().transpose().map_err(|e| format!("{}: {e}", path.display()))?;
+    let header_line = header.map(|h| h.iter().map(escape).collect::<Vec<_>>().join(",") + "\n");
+    if header_line.as_deref() != Some(expected_header.as_str()) {
+        return Err(format!("{}:1:1: the header is not that of this sweep's sweep.csv", path.display()));
+    }
+    let fixed = 3 + sweep.keys.len();
+    let mut rows = Vec::new();
+    for (i, record) in records.enumerate() {
+        let line = i + 2;
+        let record = record.map_err(|e| format!("{}:{line}: {e}", path.display()))?;
+        let bad = |what: &str| format!("{}:{line}:1: {what}", path.display());
+        let number = |k: usize| -> Result<u64, String> {
+            record
+                .get(k)
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(|| bad("`point`, `replication` and `seed` must be whole numbers"))
+        };
+        let (point, replication, seed) = (number(0)?, number(1)?, number(2)?);
+        let replication = u32::try_from(replication).map_err(|_| bad("replication out of range"))?;
+        if point >= sweep.points() || replication >= sweep.replications || seed != sweep.seed_of(replication) {
+            return Err(bad("this row is not of this sweep (point, replication or seed)"));
+        }
+        let metrics = (0..sweep.metrics.len())
+            .map(|m| match record.get(fixed + m) {
+                Some("") => Ok(None),
+                Some(t) => t.parse::<f64>().map(Some).map_err(|_| bad(&format!("`{t}` is not a number"))),
+                None => Err(bad("too few columns")),
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        rows.push(RowResult {
+            row: point * u64::from(sweep.replications) + u64::from(replication),
+            point,
+            replication,
+            seed,
+            metrics,
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_short_and_exact_to_the_microsecond() {
+        assert_eq!(decimal(14.0), "14");
+        assert_eq!(decimal(3.9264418), "3.926442");
+        assert_eq!(decimal(-0.0000001), "0");
+        assert_eq!(decimal(0.5), "0.5");
+    }
+}
