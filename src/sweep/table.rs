@@ -155,6 +155,46 @@ pub fn read_sweep_csv(sweep: &Sweep, path: &Path) -> Result<Vec<RowResult>, Stri
 mod tests {
     use super::*;
 
+    /// Values 10, 12, 14, 16, 18: mean 14, sd √10 = 3.162278, half-width t(0.975, 4) × √10 / √5
+    /// = 2.776445 × √2 = 3.926486, so the interval is 10.073514 to 17.926486. A replication
+    /// without a value (null) is left out of n.
+    #[test]
+    fn points_csv_gives_the_interval_worked_by_hand() {
+        let sweep = Sweep {
+            name: "s".into(),
+            base: "b.json".into(),
+            base_scenario: serde_json::Value::Null,
+            replications: 6,
+            seed: 9,
+            keys: vec!["/seed".into()],
+            values: vec![vec![1.into()]],
+            labels: vec![vec!["1".into()]],
+            metrics: vec!["termination_latency_s.p99".into()],
+        };
+        let values = [Some(10.0), Some(12.0), None, Some(14.0), Some(16.0), Some(18.0)];
+        let rows: Vec<RowResult> = values
+            .iter()
+            .enumerate()
+            .map(|(r, &v)| RowResult {
+                row: r as u64,
+                point: 0,
+                replication: r as u32,
+                seed: sweep.seed_of(r as u32),
+                metrics: vec![v],
+            })
+            .collect();
+        let points = points_csv(&sweep, &estimates(&sweep, &rows));
+        assert_eq!(
+            points,
+            "point,/seed,metric,n,mean,sd,ci95_low,ci95_high\n0,1,termination_latency_s.p99,5,14,3.162278,10.073514,17.926486\n"
+        );
+        // The rows read back as they were written.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sweep.csv");
+        std::fs::write(&path, sweep_csv(&sweep, &rows)).unwrap();
+        assert_eq!(read_sweep_csv(&sweep, &path).unwrap(), rows);
+    }
+
     #[test]
     fn decimals_are_short_and_exact_to_the_microsecond() {
         assert_eq!(decimal(14.0), "14");

@@ -1,0 +1,269 @@
+//! `termsim sweep` and `termsim merge` as users run them: shards merged back equal the whole
+//! sweep byte for byte, whatever N and `--jobs`; common random numbers; bad sweep files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn termsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_termsim")).args(args).output().expect("termsim runs")
+}
+
+fn ok(args: &[&str]) {
+    let o = termsim(args);
+    assert!(o.status.success(), "termsim {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps").join(name).to_str().unwrap().to_owned()
+}
+
+/// Every file under `dir`, relative path → bytes.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.strip_prefix(dir).unwrap().to_owned(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn assert_same_tree(a: &Path, b: &Path) {
+    let (fa, fb) = (files(a), files(b));
+    let names = |f: &[(PathBuf, Vec<u8>)]| f.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&fa), names(&fb), "{} and {} hold different files", a.display(), b.display());
+    for ((path, x), (_, y)) in fa.iter().zip(&fb) {
+        assert!(x == y, "{} differs between {} and {}", path.display(), a.display(), b.display());
+    }
+}
+
+#[test]
+fn shards_merged_back_equal_the_whole_sweep_whatever_n_and_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = example("rate-limit-vs-strategy.json");
+    let whole = tmp.path().join("whole");
+    ok(&["sweep", &sweep, "--out", whole.to_str().unwrap(), "--jobs", "2", "-q"]);
+    let expected = ["points.csv", "sweep.csv", "sweep.json"];
+    for file in expected {
+        assert!(whole.join(file).is_file(), "{file}");
+    }
+    assert_eq!(fs::read_to_string(whole.join("sweep.csv")).unwrap().lines().count(), 1 + 40);
+
+    for (n, jobs) in [(1, "1"), (3, "2"), (7, "1")] {
+        let mut shards = Vec::new();
+        for k in 1..=n {
+            let dir = tmp.path().join(format!("n{n}-shard{k}"));
+            let shard = format!("{k}/{n}");
+            ok(&["sweep", &sweep, "--shard", &shard, "--out", dir.to_str().unwrap(), "--jobs", jobs, "-q"]);
+            let rows = fs::read_to_string(dir.join("sweep.csv")).unwrap().lines().count() - 1;
+            let expected_rows = (0..40).filter(|r| r % n == k - 1).count();
+            assert_eq!(rows, expected_rows, "shard {shard}");
+            shards.push(dir.to_str().unwrap().to_owned());
+        }
+        // Shards may be given in any order.
+        shards.reverse();
+        let merged = tmp.path().join(format!("merged-{n}"));
+        let mut args = vec!["merge"];
+        args.extend(shards.iter().map(String::as_str));
+        args.extend(["--out", merged.to_str().unwrap(), "-q"]);
+        ok(&args);
+        assert_same_tree(&whole, &merged);
+    }
+}
+
+#[test]
+fn the_thread_count_does_not_change_a_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = example("bypass-poll-vs-size.json");
+    let (one, two, four) = (tmp.path().join("one"), tmp.path().join("two"), tmp.path().join("four"));
+    ok(&["sweep", &sweep, "--out", one.to_str().unwrap(), "--jobs", "1", "-q"]);
+    ok(&["sweep", &sweep, "--out", two.to_str().unwrap(), "--jobs", "2", "-q"]);
+    ok(&["sweep", &sweep, "--out", four.to_str().unwrap(), "--jobs", "4", "-q"]);
+    assert_same_tree(&one, &two);
+    assert_same_tree(&one, &four);
+}
+
+/// Replication r runs on the same seed at every point. Varying a key that the runs never use
+/// (the TerminateTaskInstance limit, when the only caller sends one TerminateJob) must then
+/// give exactly the same figures at every point, replication by replication.
+#[test]
+fn replications_share_their_seed_across_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base.json");
+    fs::write(
+        &base,
+        r#"{ "name": "crn", "seed": 3,
+             "backend": { "cvm": { "creation_delay": { "exponential": { "mean": "90s" } } } },
+             "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 50, "runtime": { "exponential": { "mean": "10m" } } } ] } ],
+             "clients": [ { "type": "terminate_job", "at": "100s", "job": "job-aaaaaaaa" } ] }"#,
+    )
+    .unwrap();
+    let sweep = tmp.path().join("crn-sweep.json");
+    fs::write(
+        &sweep,
+        r#"{ "base": "base.json", "replications": 4,
+             "vary": { "/backend/api/limits/TerminateTaskInstance": [1, 5, 50] },
+             "metrics": ["termination_latency_s.mean", "release_latency_s.p99"] }"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    ok(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 12);
+    for r in 0..4 {
+        let of_r: Vec<&Vec<&str>> = rows.iter().filter(|row| row[1] == r.to_string()).collect();
+        assert_eq!(of_r.len(), 3);
+        // Same seed, and (the key being irrelevant) the same figures at each point.
+        assert!(of_r.iter().all(|row| row[2] == of_r[0][2] && row[4..] == of_r[0][4..]), "replication {r}: {of_r:?}");
+    }
+    let seeds: std::collections::BTreeSet<&str> = rows.iter().map(|row| row[2]).collect();
+    assert_eq!(seeds.len(), 4, "each replication has its own seed");
+    // Identical replications across points give identical estimates.
+    let points = fs::read_to_string(out.join("points.csv")).unwrap();
+    let stats: Vec<String> =
+        points.lines().skip(1).map(|l| l.split(',').skip(3).collect::<Vec<_>>().join(",")).collect();
+    assert_eq!(stats[0], stats[2]);
+    assert_eq!(stats[0], stats[4]);
+}
+
+/// Each bad sweep exits 2, names the sweep file and the key, and writes nothing.
+#[test]
+fn bad_sweep_files_exit_2_naming_file_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = example("mass-termination.json");
+    let cases: [(&str, String, &str); 8] = [
+        (
+            "pointer-to-nothing",
+            format!(
+                r#"{{ "base": "{base}", "vary": {{ "/backend/bypass/poll_intervall": ["1s"] }}, "metrics": ["peak_cvms"] }}"#
+            ),
+            "vary./backend/bypass/poll_intervall: `/backend/bypass/poll_intervall` points to no field",
+        ),
+        (
+            "index-past-the-end",
+            format!(r#"{{ "base": "{base}", "vary": {{ "/jobs/3/id": ["job-x"] }}, "metrics": ["peak_cvms"] }}"#),
+            "vary./jobs/3/id: `/jobs/3/id` points to no field",
+        ),
+        (
+            "wrong-type",
+            format!(
+                r#"{{ "base": "{base}", "vary": {{ "/backend/job_termination/workers": [2, "many"] }}, "metrics": ["peak_cvms"] }}"#
+            ),
+            "vary./backend/job_termination/workers[1]: value 2 (`many`) makes an invalid scenario at `backend.job_termination.workers`",
+        ),
+        (
+            "empty-list",
+            format!(r#"{{ "base": "{base}", "vary": {{ "/seed": [] }}, "metrics": ["peak_cvms"] }}"#),
+            "vary./seed: is an empty list",
+        ),
+        (
+            "not-a-list",
+            format!(r#"{{ "base": "{base}", "vary": {{ "/seed": 3 }}, "metrics": ["peak_cvms"] }}"#),
+            "vary./seed: must be a list of values",
+        ),
+        (
+            "no-metric",
+            format!(r#"{{ "base": "{base}", "vary": {{ "/seed": [1] }}, "metrics": [] }}"#),
+            "metrics: names no metric",
+        ),
+        (
+            "labels-mismatch",
+            format!(
+                r#"{{ "base": "{base}", "vary": {{ "/seed": [1, 2] }}, "labels": {{ "/seed": ["one"] }}, "metrics": ["peak_cvms"] }}"#
+            ),
+            "labels./seed: must be a list of 2 strings",
+        ),
+        (
+            "unknown-field",
+            format!(r#"{{ "base": "{base}", "vary": {{ "/seed": [1] }}, "metrics": ["peak_cvms"], "replicas": 3 }}"#),
+            "unknown field `replicas`",
+        ),
+    ];
+    for (name, text, wanted) in cases {
+        let file = tmp.path().join(format!("{name}.json"));
+        fs::write(&file, text).unwrap();
+        let out = tmp.path().join(format!("out-{name}"));
+        let o = termsim(&["sweep", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(file.to_str().unwrap()), "{name} does not name the file: {stderr}");
+        assert!(stderr.contains(wanted), "{name}: expected `{wanted}` in: {stderr}");
+        assert!(!out.exists(), "{name} left an output folder");
+    }
+    // The position is that of the key in the file.
+    let file = tmp.path().join("positioned.json");
+    fs::write(
+        &file,
+        format!("{{ \"base\": \"{base}\",\n  \"vary\": {{\n    \"/nope\": [1] }},\n  \"metrics\": [\"peak_cvms\"] }}"),
+    )
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&termsim(&["sweep", file.to_str().unwrap(), "-q"]).stderr).into_owned();
+    assert!(stderr.contains(&format!("{}:3:", file.display())), "{stderr}");
+
+    let sweep = example("rate-limit-vs-strategy.json");
+    for shard in ["0/3", "4/3", "1/0", "2", "a/b", "1/-2"] {
+        let o = termsim(&["sweep", &sweep, "--shard", shard, "--out", tmp.path().join("x").to_str().unwrap(), "-q"]);
+        assert_eq!(o.status.code(), Some(2), "--shard {shard}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("--shard `{shard}`")), "--shard {shard}");
+    }
+    assert!(!tmp.path().join("x").exists());
+}
+
+#[test]
+fn merge_refuses_missing_duplicated_or_foreign_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = example("rate-limit-vs-strategy.json");
+    let shard = |k: u32, n: u32, name: &str| -> String {
+        let dir = tmp.path().join(name);
+        ok(&["sweep", &sweep, "--shard", &format!("{k}/{n}"), "--out", dir.to_str().unwrap(), "-q"]);
+        dir.to_str().unwrap().to_owned()
+    };
+    let (a, b, c) = (shard(1, 3, "a"), shard(2, 3, "b"), shard(3, 3, "c"));
+    let out = tmp.path().join("merged");
+    let merge = |dirs: &[&str]| {
+        let mut args = vec!["merge"];
+        args.extend_from_slice(dirs);
+        args.extend(["--out", out.to_str().unwrap()]);
+        termsim(&args)
+    };
+    let o = merge(&[&a, &c]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is in no shard given"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = merge(&[&a, &b, &c, &b]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("in more than one shard"));
+    let other = tmp.path().join("other");
+    ok(&["sweep", &example("workers-vs-size.json"), "--shard", "2/3", "--out", other.to_str().unwrap(), "-q"]);
+    let o = merge(&[&a, other.to_str().unwrap(), &c]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("their sweep.json differ"));
+    assert!(!out.exists(), "a refused merge wrote output");
+    ok(&["merge", &a, &b, &c, "--out", out.to_str().unwrap()]);
+    assert!(out.join("points.csv").is_file());
+}
+
+/// `results/sweeps/` holds the example studies the README reads; a fresh sweep must give them
+/// byte for byte. Regenerate deliberately (`termsim sweep scenarios/sweeps/NAME.json`) when the
+/// model changes, and re-read the README's capacity study.
+#[test]
+fn the_committed_example_studies_match_a_fresh_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["bypass-poll-vs-size", "workers-vs-size", "rate-limit-vs-strategy"] {
+        let out = tmp.path().join(name);
+        ok(&["sweep", &example(&format!("{name}.json")), "--out", out.to_str().unwrap(), "-q"]);
+        assert_same_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("results/sweeps").join(name), &out);
+    }
+}
