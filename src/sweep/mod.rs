@@ -64,7 +64,8 @@ pub struct SweepReport {
     pub out: PathBuf,
     pub runs: usize,
     pub wall: Duration,
-    /// Time spent inside the runs, summed over threads.
+    /// Wall time of the runs themselves; the rest of `wall` is the sweep machinery (loading,
+    /// checking, writing the tables and charts).
     pub run_time: Duration,
 }
 
