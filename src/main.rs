@@ -5,6 +5,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// `eprintln!` and `println!` that do not panic when the other end of a pipe has gone
+/// (`termsim schema | head -1`): a closed pipe is not an error of termsim's.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
 use termsim::scenario::{self, Scenario};
 use termsim::{RunOptions, run_to_dir};
 
@@ -79,7 +94,7 @@ fn load(path: &Option<PathBuf>) -> Result<Scenario, ExitCode> {
         None => Ok(scenario::default_scenario()),
     };
     loaded.map_err(|e| {
-        eprintln!("error: {e}");
+        say!("error: {e}");
         ExitCode::from(2)
     })
 }
@@ -96,7 +111,7 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
         Err(code) => return code,
     };
     for w in &scenario.warnings {
-        eprintln!("{w}");
+        say!("{w}");
     }
     if let Some(seed) = flags.seed {
         scenario.config.seed = seed;
@@ -106,12 +121,12 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
     let report = match run_to_dir(&scenario, &options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            say!("error: {e:#}");
             return ExitCode::from(2);
         }
     };
     let s = &report.summary;
-    eprintln!(
+    say!(
         "{}: {} events in {:.2} s; {} instances, {} terminated (p99 latency {} s); results in {}",
         scenario.config.name,
         report.events,
@@ -124,9 +139,9 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
     if report.verdicts.is_empty() {
         return ExitCode::SUCCESS;
     }
-    eprintln!("expectations:");
+    say!("expectations:");
     for v in &report.verdicts {
-        eprintln!("  {v}");
+        say!("  {v}");
     }
     if report.verdicts.iter().all(|v| v.passed) { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
@@ -144,12 +159,12 @@ fn main() -> ExitCode {
                 match scenario::load(path) {
                     Ok(s) => {
                         for w in &s.warnings {
-                            eprintln!("{w}");
+                            say!("{w}");
                         }
-                        println!("ok: {} ({} task instances)", path.display(), s.config.total_instances());
+                        out!("ok: {} ({} task instances)", path.display(), s.config.total_instances());
                     }
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        say!("error: {e}");
                         code = ExitCode::from(2);
                     }
                 }
@@ -157,26 +172,26 @@ fn main() -> ExitCode {
             code
         }
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&scenario::schema()).expect("plain JSON"));
+            out!("{}", serde_json::to_string_pretty(&scenario::schema()).expect("plain JSON"));
             ExitCode::SUCCESS
         }
         Command::Sweep { sweep, out, jobs, shard } => {
             let shard = match shard.as_deref().map(termsim::sweep::spec::Shard::parse).transpose() {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    say!("error: {e}");
                     return ExitCode::from(2);
                 }
             };
             if *jobs == Some(0) {
-                eprintln!("error: --jobs 0: at least one run at a time");
+                say!("error: --jobs 0: at least one run at a time");
                 return ExitCode::from(2);
             }
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let options = termsim::sweep::SweepOptions { out: out.clone(), jobs, shard, progress: !cli.quiet };
             match termsim::sweep::sweep(sweep, &options) {
                 Ok(report) => {
-                    eprintln!(
+                    say!(
                         "{} runs in {:.2} s on {jobs} thread{} ({:.2} s inside the runs); results in {}",
                         report.runs,
                         report.wall.as_secs_f64(),
@@ -187,28 +202,28 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    say!("error: {e}");
                     ExitCode::from(2)
                 }
             }
         }
         Command::Merge { dirs, out } => match termsim::sweep::merge(dirs, out) {
             Ok(out) => {
-                eprintln!("{} shard folders merged into {}", dirs.len(), out.display());
+                say!("{} shard folders merged into {}", dirs.len(), out.display());
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                say!("error: {e}");
                 ExitCode::from(2)
             }
         },
         Command::Plot { dir } => match termsim::output::plot::plot(dir) {
             Ok(drawn) => {
-                eprintln!("{} charts drawn in {}: {}", drawn.len(), dir.join("charts").display(), drawn.join(", "));
+                say!("{} charts drawn in {}: {}", drawn.len(), dir.join("charts").display(), drawn.join(", "));
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                say!("error: {e}");
                 ExitCode::from(2)
             }
         },
