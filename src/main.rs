@@ -183,8 +183,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            if *jobs == Some(0) {
-                say!("error: --jobs 0: at least one run at a time");
+            if let Some(n @ (0 | 1025..)) = *jobs {
+                say!("error: --jobs {n}: from 1 to 1024 runs at a time");
                 return ExitCode::from(2);
             }
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -192,10 +192,11 @@ fn main() -> ExitCode {
             match termsim::sweep::sweep(sweep, &options) {
                 Ok(report) => {
                     say!(
-                        "{} runs in {:.2} s on {jobs} thread{} ({:.2} s inside the runs); results in {}",
+                        "{} runs in {:.2} s on {} thread{} ({:.2} s inside the runs); results in {}",
                         report.runs,
                         report.wall.as_secs_f64(),
-                        if jobs == 1 { "" } else { "s" },
+                        report.threads,
+                        if report.threads == 1 { "" } else { "s" },
                         report.run_time.as_secs_f64(),
                         report.out.display()
                     );

@@ -140,7 +140,7 @@ fn replications_share_their_seed_across_points() {
 fn bad_sweep_files_exit_2_naming_file_and_key() {
     let tmp = tempfile::tempdir().unwrap();
     let base = example("mass-termination.json");
-    let cases: [(&str, String, &str); 8] = [
+    let cases: [(&str, String, &str); 15] = [
         (
             "pointer-to-nothing",
             format!(
@@ -151,7 +151,7 @@ fn bad_sweep_files_exit_2_naming_file_and_key() {
         (
             "index-past-the-end",
             format!(r#"{{ "base": "{base}", "vary": {{ "/jobs/3/id": ["job-x"] }}, "metrics": ["peak_cvms"] }}"#),
-            "vary./jobs/3/id: `/jobs/3/id` points to no field",
+            "vary./jobs/3/id: `/jobs` is a list of 1: `3` is not a position in it",
         ),
         (
             "wrong-type",
@@ -162,30 +162,78 @@ fn bad_sweep_files_exit_2_naming_file_and_key() {
         ),
         (
             "empty-list",
-            format!(r#"{{ "base": "{base}", "vary": {{ "/seed": [] }}, "metrics": ["peak_cvms"] }}"#),
-            "vary./seed: is an empty list",
+            format!(r#"{{ "base": "{base}", "vary": {{ "/horizon": [] }}, "metrics": ["peak_cvms"] }}"#),
+            "vary./horizon: is an empty list",
         ),
         (
             "not-a-list",
-            format!(r#"{{ "base": "{base}", "vary": {{ "/seed": 3 }}, "metrics": ["peak_cvms"] }}"#),
-            "vary./seed: must be a list of values",
+            format!(r#"{{ "base": "{base}", "vary": {{ "/horizon": "1h" }}, "metrics": ["peak_cvms"] }}"#),
+            "vary./horizon: must be a list of values",
         ),
         (
             "no-metric",
-            format!(r#"{{ "base": "{base}", "vary": {{ "/seed": [1] }}, "metrics": [] }}"#),
+            format!(r#"{{ "base": "{base}", "vary": {{ "/horizon": ["1h"] }}, "metrics": [] }}"#),
             "metrics: names no metric",
         ),
         (
             "labels-mismatch",
             format!(
-                r#"{{ "base": "{base}", "vary": {{ "/seed": [1, 2] }}, "labels": {{ "/seed": ["one"] }}, "metrics": ["peak_cvms"] }}"#
+                r#"{{ "base": "{base}", "vary": {{ "/horizon": ["1h", "2h"] }}, "labels": {{ "/horizon": ["one"] }}, "metrics": ["peak_cvms"] }}"#
             ),
-            "labels./seed: must be a list of 2 strings",
+            "labels./horizon: must be a list of 2 strings",
         ),
         (
             "unknown-field",
-            format!(r#"{{ "base": "{base}", "vary": {{ "/seed": [1] }}, "metrics": ["peak_cvms"], "replicas": 3 }}"#),
+            format!(
+                r#"{{ "base": "{base}", "vary": {{ "/horizon": ["1h"] }}, "metrics": ["peak_cvms"], "replicas": 3 }}"#
+            ),
             "unknown field `replicas`",
+        ),
+        (
+            "seed-varied",
+            format!(r#"{{ "base": "{base}", "vary": {{ "/seed": [1, 2] }}, "metrics": ["peak_cvms"] }}"#),
+            "vary./seed: each replication runs on its own seed",
+        ),
+        (
+            "metric-typo",
+            format!(
+                r#"{{ "base": "{base}", "vary": {{ "/horizon": ["1h"] }}, "metrics": ["peak_cvms", "requests.by_error.RequestLimitExceded"] }}"#
+            ),
+            "metrics[1]: `requests.by_error.RequestLimitExceded` is not a figure of summary.json (`requests.by_error` has no `RequestLimitExceded`)",
+        ),
+        (
+            "same-label-twice",
+            format!(
+                r#"{{ "base": "{base}", "vary": {{ "/jobs/0/tasks/0/instances": [60, "60"] }}, "metrics": ["peak_cvms"] }}"#
+            ),
+            "vary./jobs/0/tasks/0/instances: value 2 is shown as `60` like an earlier one",
+        ),
+        (
+            "too-many-runs",
+            format!(
+                r#"{{ "base": "{base}", "replications": 4000000000, "vary": {{ "/horizon": ["1h", "2h", "3h", "4h", "5h"] }}, "metrics": ["peak_cvms"] }}"#
+            ),
+            "vary: 20000000000 runs (points × replications): at most 1000000 per sweep",
+        ),
+        (
+            "bad-combination",
+            format!(
+                r#"{{ "base": "{base}", "vary": {{ "/backend/cvm/termination_delay/uniform/min": ["5s", "20s"],
+                     "/backend/cvm/termination_delay/uniform/max": ["30s", "10s"] }}, "metrics": ["peak_cvms"] }}"#
+            ),
+            "vary: point 3 (/backend/cvm/termination_delay/uniform/min = 20s, /backend/cvm/termination_delay/uniform/max = 10s) makes an invalid scenario at `backend.cvm.termination_delay`: uniform: `min` is greater than `max`",
+        ),
+        (
+            "trailing-junk",
+            format!(r#"{{ "base": "{base}", "vary": {{ "/horizon": ["1h"] }}, "metrics": ["peak_cvms"] }} }}"#),
+            "trailing characters after the sweep's JSON object",
+        ),
+        (
+            "name-escapes",
+            format!(
+                r#"{{ "name": "../../elsewhere", "base": "{base}", "vary": {{ "/horizon": ["1h"] }}, "metrics": ["peak_cvms"] }}"#
+            ),
+            "name: `../../elsewhere` cannot name a results folder",
         ),
     ];
     for (name, text, wanted) in cases {
@@ -216,6 +264,32 @@ fn bad_sweep_files_exit_2_naming_file_and_key() {
         assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("--shard `{shard}`")), "--shard {shard}");
     }
     assert!(!tmp.path().join("x").exists());
+    for jobs in ["0", "2000", "many"] {
+        let o = termsim(&["sweep", &sweep, "--jobs", jobs, "--out", tmp.path().join("x").to_str().unwrap(), "-q"]);
+        assert_eq!(o.status.code(), Some(2), "--jobs {jobs}");
+    }
+}
+
+/// SPEC §5: a pointer may name any field the format defines, set in the base or not. A
+/// client's `retry` that the base leaves out is created with the one field given.
+#[test]
+fn a_pointer_may_name_a_field_the_base_leaves_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("retry.json");
+    fs::write(
+        &sweep,
+        format!(
+            r#"{{ "base": "{}", "vary": {{ "/clients/0/retry/max_attempts": [1, 20], "/backend/cvm/create_rate_limit": [null, 5] }},
+                 "metrics": ["requests.total", "termination_latency_s.p99"] }}"#,
+            example("cleanup-script.json")
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    ok(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    let resolved: serde_json::Value = serde_json::from_slice(&fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(resolved["base_scenario"]["clients"][0]["retry"], serde_json::Value::Null, "the base is kept as it is");
+    assert_eq!(fs::read_to_string(out.join("sweep.csv")).unwrap().lines().count(), 1 + 4);
 }
 
 #[test]

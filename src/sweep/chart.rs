@@ -22,27 +22,32 @@ pub fn file_name(metric: &str) -> String {
 }
 
 impl MetricChart<'_> {
+    /// Lines drawn, plus one legend row saying how many were left out.
+    fn legend_rows(&self) -> u32 {
+        let lines = self.lines().len();
+        (lines.min(canvas::SERIES.len()) + usize::from(lines > canvas::SERIES.len())) as u32
+    }
+
     /// The lines: for each combination of the other keys, its label and its points in order of
-    /// the first key's values.
+    /// the first key's values. Points are numbered with the first key slowest, so a line's
+    /// points are `rest`, `rest + stride`, … where `stride` is the number of combinations.
     fn lines(&self) -> Vec<(String, Vec<u64>)> {
         let sweep = self.sweep;
-        let mut lines: Vec<(String, Vec<u64>)> = Vec::new();
-        for point in 0..sweep.points() {
-            let coordinates = sweep.coordinates(point);
-            let label = if sweep.keys.len() == 1 {
-                "all runs".to_owned()
-            } else {
-                (1..sweep.keys.len())
-                    .map(|k| format!("{} = {}", sweep.keys[k], short(sweep.value_label(k, coordinates[k]))))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            match lines.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, points)) => points.push(point),
-                None => lines.push((label, vec![point])),
-            }
-        }
-        lines
+        let stride = sweep.points() / sweep.values[0].len() as u64;
+        (0..stride)
+            .map(|rest| {
+                let coordinates = sweep.coordinates(rest);
+                let label = if sweep.keys.len() == 1 {
+                    "all runs".to_owned()
+                } else {
+                    (1..sweep.keys.len())
+                        .map(|k| format!("{} = {}", sweep.keys[k], short(sweep.value_label(k, coordinates[k]))))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                (label, (0..sweep.values[0].len() as u64).map(|c| c * stride + rest).collect())
+            })
+            .collect()
     }
 }
 
@@ -62,8 +67,7 @@ impl Chart for MetricChart<'_> {
     }
 
     fn size(&self) -> (u32, u32) {
-        let lines = self.lines().len().min(canvas::SERIES.len()) as u32;
-        (canvas::WIDTH, 560 + 24 * lines)
+        (canvas::WIDTH, 560 + 24 * self.legend_rows())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
@@ -80,7 +84,7 @@ impl Chart for MetricChart<'_> {
         let lines = self.lines();
         let shown = &lines[..lines.len().min(canvas::SERIES.len())];
         let (_, h) = area.dim_in_pixel();
-        let (area, legend) = area.split_vertically(h - 12 - 24 * shown.len() as u32);
+        let (area, legend) = area.split_vertically(h - 12 - 24 * self.legend_rows());
 
         let of = |point: u64| self.estimates[point as usize][self.metric];
         let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -115,9 +119,10 @@ impl Chart for MetricChart<'_> {
             .axis_desc_style(text(canvas::DESC_SIZE))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
-        // The first key's values as categories under the axis.
+        // The first key's values as categories under the axis; with many, every k-th.
         let label_style = text(canvas::TEXT_SIZE).pos(Pos::new(HPos::Center, VPos::Top));
-        for i in 0..categories {
+        let every = categories.div_ceil(24);
+        for i in (0..categories).step_by(every) {
             let (x, y) = chart.backend_coord(&(i as f64, low));
             root.draw(&Text::new(short(sweep.value_label(0, i)), (x, y + 8), label_style.clone()))?;
         }
@@ -152,6 +157,10 @@ impl Chart for MetricChart<'_> {
         }
         if shown.iter().all(|(_, points)| points.iter().all(|&p| of(p).mean.is_none())) {
             canvas::note(&chart.plotting_area().strip_coord_spec(), &format!("no run gave a value for {metric}"))?;
+        }
+        if lines.len() > shown.len() {
+            let more = lines.len() - shown.len();
+            labels.push((format!("… and {more} more combinations, not drawn: see points.csv"), WHITE));
         }
         canvas::legend_list(&legend, &labels, 24)
     }

@@ -16,6 +16,7 @@
 //! unsharded sweep writes, because both go through [`write_results`] with the same rows.
 
 pub mod chart;
+pub mod pointer;
 pub mod run;
 pub mod spec;
 pub mod stats;
@@ -63,6 +64,8 @@ pub struct SweepOptions {
 pub struct SweepReport {
     pub out: PathBuf,
     pub runs: usize,
+    /// Threads the runs used: `--jobs`, at most one per run.
+    pub threads: usize,
     pub wall: Duration,
     /// Wall time of the runs themselves; the rest of `wall` is the sweep machinery (loading,
     /// checking, writing the tables and charts).
@@ -86,7 +89,7 @@ pub fn sweep(path: &Path, options: &SweepOptions) -> Result<SweepReport, SweepEr
         .map_err(SweepError::Output)?;
     let runs_started = Instant::now();
     let results = run::run_rows(&sweep, &base_file, &rows, options.jobs.max(1), options.progress)
-        .map_err(|e| SweepError::Input(e.to_string()))?;
+        .map_err(|e| SweepError::Input(format!("{}: {e}", path.display())))?;
     let run_time = runs_started.elapsed();
     match options.shard {
         Some(_) => write_shard(staged.path(), &sweep, &results),
@@ -97,7 +100,8 @@ pub fn sweep(path: &Path, options: &SweepOptions) -> Result<SweepReport, SweepEr
         .commit()
         .with_context(|| format!("cannot move the results into `{}`", out.display()))
         .map_err(SweepError::Output)?;
-    Ok(SweepReport { out, runs: results.len(), wall: started.elapsed(), run_time })
+    let threads = options.jobs.clamp(1, results.len().max(1));
+    Ok(SweepReport { out, runs: results.len(), threads, wall: started.elapsed(), run_time })
 }
 
 fn sweep_json(sweep: &Sweep) -> String {
@@ -133,8 +137,8 @@ pub fn write_results(dir: &Path, sweep: &Sweep, rows: &[RowResult]) -> anyhow::R
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf, SweepError> {
     let input = |m: String| SweepError::Input(m);
     let mut sweep: Option<(Sweep, String, &Path)> = None;
-    let mut rows: Vec<RowResult> = Vec::new();
-    for dir in dirs {
+    let mut rows: Vec<(RowResult, usize)> = Vec::new();
+    for (d, dir) in dirs.iter().enumerate() {
         let json_path = dir.join("sweep.json");
         let text = std::fs::read_to_string(&json_path).map_err(|e| {
             input(format!("{}: cannot read: {e} (is `{}` a sweep folder?)", json_path.display(), dir.display()))
@@ -153,13 +157,20 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf, SweepError> {
             Some(_) => {}
         }
         let (s, _, _) = sweep.as_ref().expect("set above");
-        rows.extend(table::read_sweep_csv(s, &dir.join("sweep.csv")).map_err(input)?);
+        rows.extend(table::read_sweep_csv(s, &dir.join("sweep.csv")).map_err(input)?.into_iter().map(|r| (r, d)));
     }
     let Some((sweep, _, _)) = sweep else { return Err(input("merge needs at least one shard folder".to_owned())) };
-    rows.sort_by_key(|r| r.row);
-    if let Some(w) = rows.windows(2).find(|w| w[0].row == w[1].row) {
-        return Err(input(format!("point {} replication {} is in more than one shard", w[0].point, w[0].replication)));
+    rows.sort_by_key(|(r, _)| r.row);
+    if let Some(w) = rows.windows(2).find(|w| w[0].0.row == w[1].0.row) {
+        return Err(input(format!(
+            "point {} replication {} is in more than one shard: {} and {}",
+            w[0].0.point,
+            w[0].0.replication,
+            dirs[w[0].1].display(),
+            dirs[w[1].1].display()
+        )));
     }
+    let rows: Vec<RowResult> = rows.into_iter().map(|(r, _)| r).collect();
     if rows.len() as u64 != sweep.rows() {
         let missing =
             (0..sweep.rows()).find(|r| rows.binary_search_by_key(r, |x| x.row).is_err()).expect("some row is missing");

@@ -10,15 +10,23 @@ use serde_json::Value;
 
 use super::spec::Sweep;
 use super::table::RowResult;
-use crate::model::{Config, Model, NullRecorder};
+use crate::model::{Config, ErrorCode, InstanceState, Model, NullRecorder, TerminationPath};
 use crate::output::summary::summarise;
-use crate::scenario::InputError;
 
-/// Count maps of `summary.json` omit zeros: a missing key there is 0, not "no number".
-const COUNT_MAPS: [&str; 3] = ["instances.by_final_state", "instances.by_path", "requests.by_error"];
+/// Whether `metric` names an entry of a count map of `summary.json` (`requests.by_error.X`),
+/// which omits zeros: missing there is 0, not "no number".
+pub fn count_map_name(metric: &str) -> bool {
+    let Some((map, name)) = metric.rsplit_once('.') else { return false };
+    match map {
+        "instances.by_final_state" => InstanceState::ALL.iter().any(|s| s.as_str() == name),
+        "instances.by_path" => TerminationPath::ALL.iter().any(|p| p.as_str() == name),
+        "requests.by_error" => ErrorCode::ALL.iter().any(|e| e.as_str() == name),
+        _ => false,
+    }
+}
 
 /// One step of a dotted path: a key, or a position in a list (`jobs.0.latency_s`).
-fn step<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+pub fn step<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     match v {
         Value::Array(list) => key.parse::<usize>().ok().and_then(|i| list.get(i)),
         _ => v.get(key),
@@ -27,12 +35,10 @@ fn step<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
 
 /// The number at a dotted path of a summary.
 pub fn metric(summary: &Value, path: &str) -> Option<f64> {
-    if let Some(v) = path.split('.').try_fold(summary, step) {
-        return v.as_f64();
+    match path.split('.').try_fold(summary, step) {
+        Some(v) => v.as_f64(),
+        None => count_map_name(path).then_some(0.0),
     }
-    let (parent, _) = path.rsplit_once('.')?;
-    let is_count_map = COUNT_MAPS.contains(&parent) && parent.split('.').try_fold(summary, step).is_some();
-    is_count_map.then_some(0.0)
 }
 
 fn run_one(config: &Config, seed: u64, metrics: &[String]) -> Vec<Option<f64>> {
@@ -52,13 +58,15 @@ pub fn run_rows(
     rows: &[u64],
     jobs: usize,
     progress: bool,
-) -> Result<Vec<RowResult>, InputError> {
+) -> Result<Vec<RowResult>, String> {
     let replications = u64::from(sweep.replications);
     // Each point's scenario is built once.
     let mut points: Vec<u64> = rows.iter().map(|r| r / replications).collect();
     points.dedup();
     let configs: Vec<(u64, Config)> =
         points.iter().map(|&p| sweep.scenario(p, base_file).map(|s| (p, s.config))).collect::<Result<_, _>>()?;
+    // More threads than runs would only cost their stacks.
+    let threads = jobs.clamp(1, rows.len().max(1));
     let config_of = |point: u64| &configs[configs.binary_search_by_key(&point, |(p, _)| *p).expect("built above")].1;
 
     let bar = if progress {
@@ -72,7 +80,10 @@ pub fn run_rows(
     } else {
         ProgressBar::hidden()
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().expect("a thread pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
     let results = pool.install(|| {
         rows.par_iter()
             .map(|&row| {
@@ -102,6 +113,7 @@ mod tests {
         assert_eq!(metric(&summary, "termination_latency_s.p99"), None);
         assert_eq!(metric(&summary, "requests.by_error.RequestLimitExceeded"), Some(3.0));
         assert_eq!(metric(&summary, "requests.by_error.InternalError"), Some(0.0));
+        assert_eq!(metric(&summary, "requests.by_error.RequestLimitExceded"), None);
         assert_eq!(metric(&summary, "no.such.metric"), None);
         let with_jobs = json!({ "jobs": [ { "latency_s": 231.5 }, { "latency_s": null } ] });
         assert_eq!(metric(&with_jobs, "jobs.0.latency_s"), Some(231.5));

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::pointer;
 use crate::model::ids::mix64;
 use crate::scenario::locate::locate;
 use crate::scenario::{self, InputError, JsonPath, Scenario};
@@ -55,6 +56,39 @@ fn one() -> u32 {
 /// Most runs one sweep may ask for.
 pub const MAX_ROWS: u64 = 1_000_000;
 
+/// Up to this many points, every point's scenario is checked when the sweep is loaded.
+const CHECK_EVERY_POINT_UP_TO: u64 = 20_000;
+
+/// A summary of the base scenario before anything ran: every key `summary.json` has, to check
+/// metric names against.
+fn summary_template(config: &crate::model::Config) -> Value {
+    let model = crate::model::Model::new(config.clone(), crate::model::NullRecorder);
+    let (outcome, _) = model.finish();
+    crate::output::summary::summarise(&outcome).to_value()
+}
+
+/// A metric must be a dotted path to a figure of `summary.json` (a list position for `jobs`, a
+/// state, path or error name in the count maps).
+fn check_metric(template: &Value, metric: &str) -> Result<(), String> {
+    if metric.is_empty() || metric.split('.').any(str::is_empty) {
+        return Err(format!("`{metric}` is not a dotted path into summary.json"));
+    }
+    if super::run::count_map_name(metric) || metric.split('.').try_fold(template, super::run::step).is_some() {
+        return Ok(());
+    }
+    let known = metric.split('.').scan(template, |v, key| {
+        let next = super::run::step(v, key)?;
+        *v = next;
+        Some(key)
+    });
+    let found: Vec<&str> = known.collect();
+    Err(format!(
+        "`{metric}` is not a figure of summary.json (`{}` has no `{}`)",
+        if found.is_empty() { "the summary".to_owned() } else { found.join(".") },
+        metric.split('.').nth(found.len()).unwrap_or_default()
+    ))
+}
+
 /// A sweep, resolved and checked. This is also what `sweep.json` holds, so that `merge` needs
 /// nothing but the shard folders.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,8 +113,24 @@ impl Sweep {
         self.values.iter().map(|v| v.len() as u64).product()
     }
 
+    /// Points × replications; at most [`MAX_ROWS`] once loaded.
     pub fn rows(&self) -> u64 {
         self.points() * u64::from(self.replications)
+    }
+
+    /// Points × replications, `None` past `u64`: how a sweep file is checked before its
+    /// products are trusted.
+    fn checked_rows(&self) -> Option<u64> {
+        self.values.iter().try_fold(u64::from(self.replications), |n, v| n.checked_mul(v.len() as u64))
+    }
+
+    /// How the outputs name a point: `key = label` for each key.
+    pub fn describe(&self, point: u64) -> String {
+        let coordinates = self.coordinates(point);
+        (0..self.keys.len())
+            .map(|k| format!("{} = {}", self.keys[k], self.value_label(k, coordinates[k])))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The value index of each key at `point`.
@@ -103,17 +153,20 @@ impl Sweep {
     fn scenario_value(&self, point: u64) -> Value {
         let mut scenario = self.base_scenario.clone();
         for (k, &c) in self.coordinates(point).iter().enumerate() {
-            *scenario.pointer_mut(&self.keys[k]).expect("pointers were checked when the sweep was loaded") =
-                self.values[k][c].clone();
+            pointer::set(&mut scenario, &self.keys[k], self.values[k][c].clone())
+                .expect("pointers were checked when the sweep was loaded");
         }
         scenario
     }
 
     /// The scenario of `point`, loaded as the scenario format requires. `base_file` anchors
-    /// relative paths (empirical CSVs) as the base scenario's own.
-    pub fn scenario(&self, point: u64, base_file: &Path) -> Result<Scenario, InputError> {
+    /// relative paths (empirical CSVs) as the base scenario's own. An error names the point.
+    pub fn scenario(&self, point: u64, base_file: &Path) -> Result<Scenario, String> {
         let text = serde_json::to_string_pretty(&self.scenario_value(point)).expect("plain JSON");
-        scenario::parse(&text, base_file)
+        scenario::parse(&text, base_file).map_err(|e| {
+            let field = e.path.map_or_else(String::new, |p| format!(" at `{p}`"));
+            format!("point {point} ({}) makes an invalid scenario{field}: {}", self.describe(point), e.message)
+        })
     }
 
     /// A value as the outputs show it when the sweep gives it no label: strings bare, the rest
@@ -170,6 +223,12 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
             message: inner.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
         }
     })?;
+    de.end().map_err(|e| InputError {
+        file: path.to_owned(),
+        position: Some((e.line(), e.column().max(1))),
+        path: None,
+        message: "trailing characters after the sweep's JSON object".to_owned(),
+    })?;
     let at = |json_path: JsonPath, message: String| InputError {
         file: path.to_owned(),
         position: Some(locate(&text, &json_path.0)),
@@ -199,12 +258,21 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
     if file.metrics.is_empty() {
         return Err(at(JsonPath::root().key("metrics"), "names no metric".to_owned()));
     }
+    // Metrics must name figures of summary.json: a typo would otherwise be an empty column.
+    let template = summary_template(&base.config);
     for (i, metric) in file.metrics.iter().enumerate() {
-        if metric.is_empty() || metric.split('.').any(str::is_empty) {
-            let message = format!("`{metric}` is not a dotted path into summary.json");
-            return Err(at(JsonPath::root().key("metrics").index(i), message));
+        let here = || JsonPath::root().key("metrics").index(i);
+        check_metric(&template, metric).map_err(|m| at(here(), m))?;
+        if file.metrics[..i].contains(metric) {
+            return Err(at(here(), format!("`{metric}` is listed twice")));
         }
     }
+    let name =
+        file.name.clone().unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_owned());
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
+        return Err(at(JsonPath::root().key("name"), format!("`{name}` cannot name a results folder")));
+    }
+    let schema = scenario::schema();
     let mut keys = Vec::new();
     let mut values = Vec::new();
     let mut labels = Vec::new();
@@ -215,14 +283,20 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
         if list.is_empty() {
             return Err(at(vary_path(key), "is an empty list: a key needs at least one value".to_owned()));
         }
-        if !key.starts_with('/') || base_scenario.pointer(key).is_none() {
+        if !pointer::format_defines(&schema, key) {
             let message = format!(
-                "`{key}` points to no field of the scenario (a JSON Pointer such as `/backend/bypass/poll_interval`, \
-                 into the base with its defaults filled in)"
+                "`{key}` points to no field of the scenario (a JSON Pointer such as `/backend/bypass/poll_interval`)"
             );
             return Err(at(vary_path(key), message));
         }
-        let names = match file.labels.get(key) {
+        if key == "/seed" {
+            let message =
+                "each replication runs on its own seed, derived from the sweep's `seed`: set that instead".to_owned();
+            return Err(at(vary_path(key), message));
+        }
+        // The field must be settable in this base (a list index that exists, no scalar on the way).
+        pointer::set(&mut base_scenario.clone(), key, list[0].clone()).map_err(|m| at(vary_path(key), m))?;
+        let names: Vec<String> = match file.labels.get(key) {
             None => list.iter().map(Sweep::label).collect(),
             Some(Value::Array(names)) if names.len() == list.len() && names.iter().all(Value::is_string) => {
                 names.iter().map(|n| n.as_str().expect("checked").to_owned()).collect()
@@ -232,6 +306,11 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
                 return Err(at(JsonPath::root().key("labels").key(key), message));
             }
         };
+        if let Some((i, twice)) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)) {
+            let message =
+                format!("value {} is shown as `{twice}` like an earlier one: give the values distinct `labels`", i + 1);
+            return Err(at(vary_path(key), message));
+        }
         keys.push(key.clone());
         values.push(list.clone());
         labels.push(names);
@@ -240,10 +319,7 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
         return Err(at(JsonPath::root().key("labels").key(key), format!("`{key}` is not a key of `vary`")));
     }
     let sweep = Sweep {
-        name: file
-            .name
-            .clone()
-            .unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep").to_owned()),
+        name,
         base: file.base.clone(),
         base_scenario,
         replications: file.replications,
@@ -253,8 +329,15 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
         labels,
         metrics: file.metrics.clone(),
     };
-    if sweep.rows() > MAX_ROWS {
-        return Err(InputError::new(path, format!("{} runs: at most {MAX_ROWS} per sweep", sweep.rows())));
+    match sweep.checked_rows() {
+        Some(rows) if rows <= MAX_ROWS => {}
+        rows => {
+            let rows = rows.map_or_else(|| "more than 2^64".to_owned(), |r| r.to_string());
+            return Err(at(
+                JsonPath::root().key("vary"),
+                format!("{rows} runs (points × replications): at most {MAX_ROWS} per sweep"),
+            ));
+        }
     }
     // Every value must make a valid scenario: each is tried once, at the first point that
     // has it, so that a bad value is named before anything runs.
@@ -264,7 +347,8 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
             probe.values = sweep.values.iter().map(|l| vec![l[0].clone()]).collect();
             probe.values[k] = vec![value.clone()];
             probe.labels = probe.values.iter().map(|l| l.iter().map(Sweep::label).collect()).collect();
-            if let Err(e) = probe.scenario(0, &base_file) {
+            let text = serde_json::to_string_pretty(&probe.scenario_value(0)).expect("plain JSON");
+            if let Err(e) = scenario::parse(&text, &base_file) {
                 let field = e.path.map_or_else(String::new, |p| format!(" at `{p}`"));
                 let message = format!(
                     "value {} (`{}`) makes an invalid scenario{field}: {}",
@@ -274,6 +358,14 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
                 );
                 return Err(at(vary_path(&sweep.keys[k]).index(c), message));
             }
+        }
+    }
+    // Then every combination, so that no shard of the sweep meets a bad point later (a
+    // uniform's `min` from one key above its `max` from another). Past this many points the
+    // check would take longer than it saves; the runs then check their points before starting.
+    if sweep.points() <= CHECK_EVERY_POINT_UP_TO {
+        for point in 0..sweep.points() {
+            sweep.scenario(point, &base_file).map_err(|m| at(JsonPath::root().key("vary"), m))?;
         }
     }
     Ok((sweep, base_file))

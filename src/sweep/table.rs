@@ -68,11 +68,16 @@ fn decimal(v: f64) -> String {
     if text == "-0" { "0".to_owned() } else { text.to_owned() }
 }
 
-/// Per point and metric, in point order.
+/// Per point and metric, in point order. Rows come in row order, so a point's replications
+/// are next to each other, in replication order: one pass.
 pub fn estimates(sweep: &Sweep, rows: &[RowResult]) -> Vec<Vec<Estimate>> {
-    (0..sweep.points())
-        .map(|point| {
-            let of_point: Vec<&RowResult> = rows.iter().filter(|r| r.point == point).collect();
+    let mut by_point: Vec<Vec<&RowResult>> = vec![Vec::new(); sweep.points() as usize];
+    for r in rows {
+        by_point[r.point as usize].push(r);
+    }
+    by_point
+        .iter()
+        .map(|of_point| {
             (0..sweep.metrics.len())
                 .map(|m| estimate(&of_point.iter().filter_map(|r| r.metrics[m]).collect::<Vec<f64>>()))
                 .collect()
@@ -130,13 +135,23 @@ pub fn read_sweep_csv(sweep: &Sweep, path: &Path) -> Result<Vec<RowResult>, Stri
         };
         let (point, replication, seed) = (number(0)?, number(1)?, number(2)?);
         let replication = u32::try_from(replication).map_err(|_| bad("replication out of range"))?;
-        if point >= sweep.points() || replication >= sweep.replications || seed != sweep.seed_of(replication) {
-            return Err(bad("this row is not of this sweep (point, replication or seed)"));
+        let cells: Vec<String> = (3..fixed).map(|k| escape(record.get(k).unwrap_or_default())).collect();
+        if point >= sweep.points()
+            || replication >= sweep.replications
+            || seed != sweep.seed_of(replication)
+            || cells.join(",") != point_cells(sweep, point)
+        {
+            return Err(bad("this row is not of this sweep (point, replication, seed or values)"));
         }
         let metrics = (0..sweep.metrics.len())
             .map(|m| match record.get(fixed + m) {
                 Some("") => Ok(None),
-                Some(t) => t.parse::<f64>().map(Some).map_err(|_| bad(&format!("`{t}` is not a number"))),
+                Some(t) => t
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .map(Some)
+                    .ok_or_else(|| bad(&format!("`{t}` is not a finite number"))),
                 None => Err(bad("too few columns")),
             })
             .collect::<Result<Vec<_>, String>>()?;
