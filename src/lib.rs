@@ -17,6 +17,7 @@
 //! assert!(outcome.instance_reports().all(|i| i.state.is_final()));
 //! ```
 
+pub mod check;
 pub mod engine;
 pub mod expect;
 pub mod model;

@@ -1,7 +1,7 @@
 //! The `termsim` command line: parses arguments, calls the library, maps outcomes to exit codes
 //! (0 success, 1 an expectation failed, 2 bad input or a run that could not complete).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -81,6 +81,19 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Re-runs a scenario and compares its latency figures with a stored summary.json.
+    Check {
+        scenario: PathBuf,
+        /// A summary.json of an earlier run (e.g. results/baselines/NAME.json).
+        #[arg(long)]
+        baseline: PathBuf,
+        /// How much a latency may grow before the check fails, in per cent.
+        #[arg(long, default_value_t = 5.0, value_name = "PCT")]
+        tolerance: f64,
+        /// Write the current summary as the new baseline (exit 0).
+        #[arg(long)]
+        update: bool,
+    },
     /// Draws a results folder's charts again from its CSV files (into DIR/charts/).
     Plot {
         /// A results folder written by `termsim run`.
@@ -144,6 +157,66 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
         say!("  {v}");
     }
     if report.verdicts.iter().all(|v| v.passed) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn check(path: &Path, baseline_path: &Path, tolerance: f64, update: bool) -> ExitCode {
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        say!("error: --tolerance {tolerance}: a percentage of at least 0");
+        return ExitCode::from(2);
+    }
+    let scenario = match load(&Some(path.to_owned())) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    // The baseline is read before the run: a bad one is bad input, whatever the run gives.
+    let baseline = match std::fs::read_to_string(baseline_path) {
+        Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(value) => match termsim::check::validate_baseline(&value) {
+                Ok(()) => Some(value),
+                Err(e) => {
+                    say!("error: {}: {e}", baseline_path.display());
+                    return ExitCode::from(2);
+                }
+            },
+            Err(e) => {
+                say!("error: {}:{}:{}: {e}", baseline_path.display(), e.line(), e.column());
+                return ExitCode::from(2);
+            }
+        },
+        Err(e) if update && e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            say!("error: {}: cannot read the baseline: {e}", baseline_path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let current = termsim::output::summary_of(&scenario);
+    let figures = termsim::check::compare(baseline.as_ref().unwrap_or(&current), &current);
+    let (table, failed) = termsim::check::report(&figures, tolerance);
+    out!("check {} against {} (latencies may grow by {tolerance} %)", path.display(), baseline_path.display());
+    out!("{}", table.trim_end());
+    if update {
+        if let Some(dir) = baseline_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                say!("error: cannot create {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        }
+        return match std::fs::write(baseline_path, termsim::output::json_text(&current)) {
+            Ok(()) => {
+                out!("baseline {} updated", baseline_path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                say!("error: cannot write {}: {e}", baseline_path.display());
+                ExitCode::from(2)
+            }
+        };
+    }
+    if std::env::var_os("GITHUB_ACTIONS").is_some() {
+        out!("{}", termsim::check::annotations(&figures, tolerance, path).trim_end());
+    }
+    out!("{} figures: {} failed", figures.len(), failed);
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn main() -> ExitCode {
@@ -218,6 +291,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Check { scenario, baseline, tolerance, update } => check(scenario, baseline, *tolerance, *update),
         Command::Plot { dir } => match termsim::output::plot::plot(dir) {
             Ok(drawn) => {
                 say!("{} charts drawn in {}: {}", drawn.len(), dir.join("charts").display(), drawn.join(", "));

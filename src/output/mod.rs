@@ -120,8 +120,25 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
     Ok(RunReport { out, summary, verdicts, events, wall })
 }
 
-fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {
+/// The `summary.json` a run of `scenario` writes (expectations included), from the model alone:
+/// what `termsim check` compares, without writing any file.
+pub fn summary_of(scenario: &Scenario) -> Value {
+    let mut model = Model::new(scenario.config.clone(), crate::model::NullRecorder);
+    model.run();
+    let (outcome, _) = model.finish();
+    let mut summary = summary::summarise(&outcome);
+    let plain = summary.to_value();
+    summary.expect = scenario.expectations.iter().map(|e| e.check(&plain)).collect();
+    summary.to_value()
+}
+
+/// `summary.json`'s text: pretty JSON and a final line break.
+pub fn json_text(value: &Value) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("plain JSON");
     text.push('\n');
-    std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display()))
+    text
+}
+
+fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {
+    std::fs::write(path, json_text(value)).with_context(|| format!("cannot write `{}`", path.display()))
 }

@@ -1,0 +1,351 @@
+//! `termsim check`: a scenario's latency figures against a stored `summary.json`, the
+//! regression gate of SPEC §3.
+//!
+//! The figures compared:
+//!
+//! - `termination_latency_s` and `release_latency_s`: `count` (must not change) and `mean`,
+//!   `p50`, `p90`, `p99`, `max` (must not grow by more than the tolerance);
+//! - each job's TerminateJob `latency_s`, by job id (must not grow beyond the tolerance);
+//! - `requests.total`, `requests.ok` and each `requests.by_error` count (must not change).
+//!
+//! A latency that got shorter passes (and says so); a figure that appears or vanishes (a
+//! latency that is now `null`) fails, as a changed count does. The run is the model alone: the
+//! same summary `termsim run` writes, without writing anything.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+const LATENCY_STATS: [&str; 5] = ["mean", "p50", "p90", "p99", "max"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// May shrink, may grow within the tolerance.
+    Latency,
+    /// Must stay the same.
+    Count,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    pub metric: String,
+    pub kind: Kind,
+    pub baseline: Option<f64>,
+    pub current: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Same,
+    /// A latency that got shorter.
+    Better,
+    /// A latency that grew, within the tolerance.
+    WithinTolerance,
+    /// A latency that grew beyond the tolerance.
+    Slower,
+    /// A count that changed, or a figure that appeared or vanished.
+    Changed,
+}
+
+impl Verdict {
+    pub fn failed(self) -> bool {
+        matches!(self, Verdict::Slower | Verdict::Changed)
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Same => "ok",
+            Verdict::Better => "ok (better)",
+            Verdict::WithinTolerance => "ok (within tolerance)",
+            Verdict::Slower => "FAIL: slower",
+            Verdict::Changed => "FAIL: changed",
+        }
+    }
+}
+
+impl Figure {
+    pub fn verdict(&self, tolerance_pct: f64) -> Verdict {
+        match (self.baseline, self.current) {
+            (None, None) => Verdict::Same,
+            (Some(b), Some(c)) if b == c => Verdict::Same,
+            (Some(b), Some(c)) if self.kind == Kind::Latency => {
+                if c < b {
+                    Verdict::Better
+                } else if c <= b * (1.0 + tolerance_pct / 100.0) {
+                    Verdict::WithinTolerance
+                } else {
+                    Verdict::Slower
+                }
+            }
+            _ => Verdict::Changed,
+        }
+    }
+
+    fn change(&self) -> String {
+        match (self.baseline, self.current) {
+            (Some(b), Some(c)) if b == c => "=".to_owned(),
+            (Some(b), Some(c)) if b != 0.0 => format!("{:+.1} %", (c - b) / b * 100.0),
+            (Some(b), Some(c)) => format!("{:+}", c - b),
+            (None, Some(_)) => "appeared".to_owned(),
+            (Some(_), None) => "vanished".to_owned(),
+            (None, None) => "=".to_owned(),
+        }
+    }
+}
+
+/// Checks that a stored summary has what `check` compares; the error names the key.
+pub fn validate_baseline(summary: &Value) -> Result<(), String> {
+    if !summary.is_object() {
+        return Err("not a summary.json object".to_owned());
+    }
+    for stat in ["termination_latency_s", "release_latency_s"] {
+        let Some(object) = summary.get(stat).filter(|v| v.is_object()) else {
+            return Err(format!("`{stat}` is missing or not an object"));
+        };
+        for key in std::iter::once("count").chain(LATENCY_STATS) {
+            match object.get(key) {
+                Some(Value::Number(_)) | Some(Value::Null) if key != "count" => {}
+                Some(Value::Number(n)) if key == "count" && n.is_u64() => {}
+                _ => return Err(format!("`{stat}.{key}` is missing or not a number")),
+            }
+        }
+    }
+    let jobs = summary.get("jobs").and_then(Value::as_array).ok_or("`jobs` is missing or not a list")?;
+    for (i, job) in jobs.iter().enumerate() {
+        if job.get("id").and_then(Value::as_str).is_none() {
+            return Err(format!("`jobs[{i}].id` is missing"));
+        }
+        if !matches!(job.get("latency_s"), Some(Value::Number(_) | Value::Null)) {
+            return Err(format!("`jobs[{i}].latency_s` is missing or not a number"));
+        }
+    }
+    let requests = summary.get("requests").filter(|v| v.is_object()).ok_or("`requests` is missing or not an object")?;
+    for key in ["total", "ok"] {
+        if requests.get(key).and_then(Value::as_u64).is_none() {
+            return Err(format!("`requests.{key}` is missing or not a count"));
+        }
+    }
+    let by_error = requests.get("by_error").and_then(Value::as_object).ok_or("`requests.by_error` is missing")?;
+    if let Some((code, _)) = by_error.iter().find(|(_, n)| n.as_u64().is_none()) {
+        return Err(format!("`requests.by_error.{code}` is not a count"));
+    }
+    Ok(())
+}
+
+/// The figures of two summaries side by side, in a fixed order (jobs in the baseline's order,
+/// then jobs only the current run has; error codes sorted).
+pub fn compare(baseline: &Value, current: &Value) -> Vec<Figure> {
+    let number = |s: &Value, pointer: &str| s.pointer(pointer).and_then(Value::as_f64);
+    let mut figures = Vec::new();
+    for stat in ["termination_latency_s", "release_latency_s"] {
+        let pointer = format!("/{stat}/count");
+        figures.push(Figure {
+            metric: format!("{stat}.count"),
+            kind: Kind::Count,
+            baseline: number(baseline, &pointer),
+            current: number(current, &pointer),
+        });
+        for key in LATENCY_STATS {
+            let pointer = format!("/{stat}/{key}");
+            figures.push(Figure {
+                metric: format!("{stat}.{key}"),
+                kind: Kind::Latency,
+                baseline: number(baseline, &pointer),
+                current: number(current, &pointer),
+            });
+        }
+    }
+    let jobs = |s: &Value| -> Vec<(String, Option<f64>)> {
+        s.get("jobs")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|j| {
+                        Some((j.get("id")?.as_str()?.to_owned(), j.get("latency_s").and_then(Value::as_f64)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (base_jobs, current_jobs) = (jobs(baseline), jobs(current));
+    let mut ids: Vec<&String> = base_jobs.iter().map(|(id, _)| id).collect();
+    ids.extend(current_jobs.iter().map(|(id, _)| id).filter(|id| !base_jobs.iter().any(|(b, _)| b == *id)));
+    for id in ids {
+        let find = |list: &[(String, Option<f64>)]| list.iter().find(|(j, _)| j == id).and_then(|(_, l)| *l);
+        figures.push(Figure {
+            metric: format!("jobs.{id}.latency_s"),
+            kind: Kind::Latency,
+            baseline: find(&base_jobs),
+            current: find(&current_jobs),
+        });
+    }
+    for key in ["total", "ok"] {
+        let pointer = format!("/requests/{key}");
+        figures.push(Figure {
+            metric: format!("requests.{key}"),
+            kind: Kind::Count,
+            baseline: number(baseline, &pointer),
+            current: number(current, &pointer),
+        });
+    }
+    let codes = |s: &Value| -> Vec<String> {
+        s.pointer("/requests/by_error")
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut all_codes = codes(baseline);
+    all_codes.extend(codes(current));
+    all_codes.sort();
+    all_codes.dedup();
+    for code in all_codes {
+        // A code absent from a summary was answered zero times.
+        let count = |s: &Value| {
+            Some(s.pointer("/requests/by_error").and_then(|m| m.get(&code)).and_then(Value::as_f64).unwrap_or(0.0))
+        };
+        figures.push(Figure {
+            metric: format!("requests.by_error.{code}"),
+            kind: Kind::Count,
+            baseline: count(baseline),
+            current: count(current),
+        });
+    }
+    figures
+}
+
+fn cell(v: Option<f64>) -> String {
+    v.map_or_else(|| "null".to_owned(), |v| v.to_string())
+}
+
+/// The comparison as a plain-text table for a terminal or a CI log, and how many figures failed.
+pub fn report(figures: &[Figure], tolerance_pct: f64) -> (String, usize) {
+    let rows: Vec<[String; 5]> = figures
+        .iter()
+        .map(|f| {
+            let verdict = f.verdict(tolerance_pct);
+            [f.metric.clone(), cell(f.baseline), cell(f.current), f.change(), verdict.as_str().to_owned()]
+        })
+        .collect();
+    let header = ["metric", "baseline", "current", "change", "verdict"].map(str::to_owned);
+    let widths: Vec<usize> = (0..5)
+        .map(|c| rows.iter().chain(std::iter::once(&header)).map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line = format!(
+            "{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3]
+        );
+        writeln!(out, "{}", line.trim_end()).expect("to a String");
+    }
+    let failed = figures.iter().filter(|f| f.verdict(tolerance_pct).failed()).count();
+    (out, failed)
+}
+
+/// GitHub Actions annotations for the failed figures (shown on the workflow's summary page).
+pub fn annotations(figures: &[Figure], tolerance_pct: f64, scenario: &Path) -> String {
+    let mut out = String::new();
+    for f in figures.iter().filter(|f| f.verdict(tolerance_pct).failed()) {
+        writeln!(
+            out,
+            "::error title=termsim check {}::{} {} → {} ({}), {}",
+            scenario.display(),
+            f.metric,
+            cell(f.baseline),
+            cell(f.current),
+            f.change(),
+            f.verdict(tolerance_pct).as_str()
+        )
+        .expect("to a String");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn summary(p99: f64, count: u64, limited: u64) -> Value {
+        json!({
+            "termination_latency_s": { "count": count, "mean": 50.0, "p50": 40.0, "p90": 90.0, "p99": p99, "max": 200.0 },
+            "release_latency_s": { "count": count, "mean": null, "p50": null, "p90": null, "p99": null, "max": null },
+            "jobs": [ { "id": "job-a", "latency_s": 231.4 } ],
+            "requests": { "total": 10, "ok": 10 - limited, "by_error": { "RequestLimitExceeded": limited } }
+        })
+    }
+
+    #[test]
+    fn the_same_summary_passes_every_figure() {
+        let s = summary(174.9, 3103, 3);
+        assert_eq!(validate_baseline(&s), Ok(()));
+        let figures = compare(&s, &s);
+        assert_eq!(figures.len(), 6 + 6 + 1 + 2 + 1);
+        assert!(figures.iter().all(|f| f.verdict(5.0) == Verdict::Same));
+    }
+
+    #[test]
+    fn a_latency_may_shrink_or_grow_within_the_tolerance_but_not_beyond() {
+        let base = summary(100.0, 10, 0);
+        let verdict = |p99: f64| {
+            let f = compare(&base, &summary(p99, 10, 0))
+                .into_iter()
+                .find(|f| f.metric == "termination_latency_s.p99")
+                .unwrap();
+            f.verdict(5.0)
+        };
+        assert_eq!(verdict(90.0), Verdict::Better);
+        assert_eq!(verdict(105.0), Verdict::WithinTolerance);
+        assert_eq!(verdict(105.1), Verdict::Slower);
+    }
+
+    #[test]
+    fn counts_must_not_change_and_figures_must_not_vanish() {
+        let base = summary(100.0, 10, 2);
+        let figures = compare(&base, &summary(100.0, 11, 0));
+        let failed: Vec<&str> =
+            figures.iter().filter(|f| f.verdict(50.0).failed()).map(|f| f.metric.as_str()).collect();
+        assert_eq!(
+            failed,
+            vec![
+                "termination_latency_s.count",
+                "release_latency_s.count",
+                "requests.ok",
+                "requests.by_error.RequestLimitExceeded"
+            ]
+        );
+        let mut gone = base.clone();
+        gone["termination_latency_s"]["p99"] = Value::Null;
+        let f = compare(&base, &gone).into_iter().find(|f| f.metric == "termination_latency_s.p99").unwrap();
+        assert_eq!((f.verdict(5.0), f.change()), (Verdict::Changed, "vanished".to_owned()));
+    }
+
+    #[test]
+    fn the_table_names_each_figure_and_counts_failures() {
+        let base = summary(100.0, 10, 0);
+        let (table, failed) = report(&compare(&base, &summary(120.0, 10, 0)), 5.0);
+        assert_eq!(failed, 1);
+        let line = table.lines().find(|l| l.starts_with("termination_latency_s.p99")).unwrap();
+        assert!(
+            line.contains("100") && line.contains("120") && line.contains("+20.0 %") && line.ends_with("FAIL: slower"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_baseline_without_the_figures_is_refused_naming_the_key() {
+        let mut s = summary(1.0, 1, 0);
+        s["release_latency_s"].as_object_mut().unwrap().remove("p90");
+        assert_eq!(validate_baseline(&s), Err("`release_latency_s.p90` is missing or not a number".to_owned()));
+        assert_eq!(validate_baseline(&json!([1])), Err("not a summary.json object".to_owned()));
+    }
+}
