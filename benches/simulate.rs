@@ -1,5 +1,5 @@
-//! Speed of the simulator itself: whole runs (events per second), the event queue alone, and
-//! drawing the charts.
+//! Speed of the simulator itself: whole runs (events and task instances per second), the event
+//! queue alone, the scenario loader, and drawing the charts.
 //!
 //! `cargo bench --bench simulate`. Runs use the `NullRecorder`, so they measure the model and
 //! the engine, not the CSV writers (see the README for end-to-end figures with `termsim run`).
@@ -24,6 +24,16 @@ fn events_of(config: &Config) -> u64 {
     model.events()
 }
 
+/// The 100,000-instance TerminateJob scenario with another instance count.
+fn terminate_job_of(instances: u64) -> Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios/terminate-job-100k.json");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON");
+    value["jobs"][0]["tasks"][0]["instances"] = instances.into();
+    value["name"] = format!("terminate-job-{instances}").into();
+    termsim::scenario::parse(&value.to_string(), &path).unwrap_or_else(|e| panic!("{e}")).config
+}
+
 fn whole_runs(c: &mut Criterion) {
     let mut group = c.benchmark_group("run");
     group.sample_size(10);
@@ -39,6 +49,35 @@ fn whole_runs(c: &mut Criterion) {
                 model.run();
                 black_box(model.events())
             })
+        });
+    }
+    // The same TerminateJob at three sizes: throughput in task instances.
+    for instances in [1_000u64, 10_000, 100_000] {
+        let config = terminate_job_of(instances);
+        group.throughput(Throughput::Elements(instances));
+        group.bench_function(BenchmarkId::new("instances", instances), |b| {
+            b.iter(|| {
+                let mut model = Model::new(config.clone(), NullRecorder);
+                model.run();
+                black_box(model.events())
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Reading and checking scenario files: the default, and one with every feature.
+fn loader(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load");
+    for file in
+        ["scenarios/default.json", "scenarios/failures-and-dependencies.json", "scenarios/rate-limit-storm.json"]
+    {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let text = std::fs::read_to_string(&path).expect("readable");
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("a name").to_owned();
+        group.bench_function(BenchmarkId::new("parse", name), |b| {
+            b.iter(|| black_box(termsim::scenario::parse(&text, &path).expect("valid").config.total_instances()))
         });
     }
     group.finish();
@@ -116,5 +155,5 @@ fn charts(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, whole_runs, event_queue, charts);
+criterion_group!(benches, whole_runs, event_queue, loader, charts);
 criterion_main!(benches);
