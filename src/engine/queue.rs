@@ -17,25 +17,51 @@ pub trait EventQueue<E> {
     }
 }
 
-/// A monotone radix heap over integer time.
+/// A monotone radix queue over integer time whose earliest events are kept sorted.
 ///
-/// Bucket `b > 0` holds the events whose time differs from the last popped time `last` first in
-/// bit `b - 1` (counting from 0); bucket 0 holds the events due exactly at `last`. Popping from
-/// bucket 0 is O(1); when it runs dry, the lowest non-empty bucket is redistributed around its
-/// minimum, and each event moves down at most 64 times in its life: O(log T) amortised per event,
-/// with no comparisons between payloads.
+/// # How it works
+/// Events far ahead wait in radix buckets. Level `l` (0 to 7) holds the events whose time first
+/// differs from the reference time `base` in byte `l`, one bucket per value of that byte, so a
+/// bucket covers an aligned range of `256^l` microseconds and every bucket of a level comes
+/// before every bucket of the level above. Level 0's buckets each hold a single instant.
 ///
-/// FIFO among equal times: a bucket only receives redistributed events while it is empty, and
-/// pushes append, so events due at the same instant keep the order they were pushed in. Bucket 0
-/// is a `VecDeque` so that it is consumed from the front.
+/// Pops come from `front`, a `VecDeque` sorted by time. When it runs dry, the lowest non-empty
+/// bucket is taken. If it holds more than [`FRONT_BATCH`] events it is split one level down
+/// around its own start (so an event moves down at most 7 times in its life); otherwise it, and
+/// the non-empty buckets right after it on the same level while the total stays within
+/// `FRONT_BATCH`, are sorted into `front`, which then covers their whole time range. A push into
+/// that range is inserted at its sorted place (near the front for the short delays that are
+/// common; at most `FRONT_BATCH` entries shift); a push beyond it goes to its bucket in O(1).
+///
+/// Every event moves a bounded number of times and no payload is ever compared: O(1) amortised
+/// per event, against O(log n) for a binary heap. The sorted front also lets the caller look a
+/// few events ahead ([`RadixQueue::peek`]) to prefetch what they will touch.
+///
+/// # FIFO among equal times
+/// Events due at the same instant pop in the order they were pushed: a bucket only ever appends
+/// (or is filled by a split while empty), two events of the same time always land in the same
+/// bucket, sorting is stable, and a push into `front` goes after every entry of its time.
 pub struct RadixQueue<E> {
-    last: u64,
+    front: VecDeque<(u64, E)>,
+    /// The last instant `front`'s range covers: pushes up to it go into `front`, later ones to a
+    /// bucket. Every bucketed event is later than it.
+    front_last: u64,
+    /// The start of `front`'s range: the reference for bucket placement.
+    base: u64,
+    buckets: Box<[Vec<(u64, E)>]>,
+    /// Bit `d % 64` of `digits[l][d / 64]` is set when bucket `(l, d)` is non-empty.
+    digits: [[u64; 4]; LEVELS],
+    /// Bit `l` is set when level `l` has a non-empty bucket.
+    levels: u8,
     len: usize,
-    due_now: VecDeque<(u64, E)>,
-    buckets: Vec<Vec<(u64, E)>>,
-    /// Bit `b` set when `buckets[b]` is non-empty (bit 0 unused).
-    occupied: u128,
 }
+
+const LEVELS: usize = 8;
+const DIGITS: usize = 256;
+
+/// At most this many events are sorted into `front` at a time: enough to look ahead, few enough
+/// that a push into the middle of `front` moves little memory.
+pub const FRONT_BATCH: usize = 256;
 
 impl<E> Default for RadixQueue<E> {
     fn default() -> Self {
@@ -46,58 +72,129 @@ impl<E> Default for RadixQueue<E> {
 impl<E> RadixQueue<E> {
     pub fn new() -> Self {
         RadixQueue {
-            last: 0,
+            front: VecDeque::new(),
+            front_last: 0,
+            base: 0,
+            buckets: (0..LEVELS * DIGITS).map(|_| Vec::new()).collect(),
+            digits: [[0; 4]; LEVELS],
+            levels: 0,
             len: 0,
-            due_now: VecDeque::new(),
-            buckets: (0..=64).map(|_| Vec::new()).collect(),
-            occupied: 0,
         }
     }
 
-    fn bucket_of(&self, time: u64) -> usize {
-        let diff = time ^ self.last;
-        if diff == 0 { 0 } else { 64 - diff.leading_zeros() as usize }
+    /// The `n`-th next event (0: the one the next pop returns), when it is already sorted into
+    /// the front; `None` does not mean the queue has fewer events.
+    pub fn peek(&self, n: usize) -> Option<&E> {
+        self.front.get(n).map(|(_, e)| e)
+    }
+
+    fn bucket_of(&self, time: u64) -> (usize, usize) {
+        let diff = time ^ self.base;
+        let level = if diff == 0 { 0 } else { (63 - diff.leading_zeros() as usize) / 8 };
+        (level, ((time >> (8 * level)) & 0xff) as usize)
     }
 
     fn place(&mut self, time: u64, event: E) {
-        match self.bucket_of(time) {
-            0 => self.due_now.push_back((time, event)),
-            b => {
-                self.buckets[b].push((time, event));
-                self.occupied |= 1 << b;
+        let (level, digit) = self.bucket_of(time);
+        self.buckets[level * DIGITS + digit].push((time, event));
+        self.digits[level][digit / 64] |= 1 << (digit % 64);
+        self.levels |= 1 << level;
+    }
+
+    /// The lowest non-empty bucket at or after `(level, from)`, on that level only.
+    fn next_digit(&self, level: usize, from: usize) -> Option<usize> {
+        let words = &self.digits[level];
+        let mut word = from / 64;
+        let mut bits = words.get(word)? & (!0u64 << (from % 64));
+        loop {
+            if bits != 0 {
+                return Some(word * 64 + bits.trailing_zeros() as usize);
             }
+            word += 1;
+            bits = *words.get(word)?;
         }
     }
 
-    fn refill_due_now(&mut self) -> bool {
-        if self.occupied == 0 {
-            return false;
+    fn take_bucket(&mut self, level: usize, digit: usize) -> Vec<(u64, E)> {
+        self.digits[level][digit / 64] &= !(1 << (digit % 64));
+        if self.digits[level] == [0; 4] {
+            self.levels &= !(1 << level);
         }
-        let lowest = self.occupied.trailing_zeros() as usize;
-        let mut moving = std::mem::take(&mut self.buckets[lowest]);
-        self.occupied &= !(1 << lowest);
-        self.last = moving.iter().map(|&(t, _)| t).min().expect("an occupied bucket is not empty");
-        for (time, event) in moving.drain(..) {
-            self.place(time, event);
+        std::mem::take(&mut self.buckets[level * DIGITS + digit])
+    }
+
+    /// Gives a drained bucket's vector back, so its capacity is reused.
+    fn return_bucket(&mut self, level: usize, digit: usize, vec: Vec<(u64, E)>) {
+        debug_assert!(vec.is_empty());
+        let slot = &mut self.buckets[level * DIGITS + digit];
+        if slot.capacity() < vec.capacity() {
+            *slot = vec;
         }
-        // Hand the emptied vector back so its capacity is reused.
-        self.buckets[lowest] = moving;
-        true
+    }
+
+    /// Moves the earliest bucketed events into the empty `front`; false when there are none.
+    fn refill_front(&mut self) -> bool {
+        debug_assert!(self.front.is_empty());
+        loop {
+            if self.levels == 0 {
+                return false;
+            }
+            let level = self.levels.trailing_zeros() as usize;
+            let digit = self.next_digit(level, 0).expect("an occupied level has an occupied bucket");
+            let shift = 8 * level;
+            let above = if level == LEVELS - 1 { 0 } else { self.base & (!0u64 << (shift + 8)) };
+            self.base = above | ((digit as u64) << shift);
+            let mut bucket = self.take_bucket(level, digit);
+            if level > 0 && bucket.len() > FRONT_BATCH {
+                // Split one level down around the bucket's start; the levels below are empty.
+                for (time, event) in bucket.drain(..) {
+                    self.place(time, event);
+                }
+                self.return_bucket(level, digit, bucket);
+                continue;
+            }
+            let mut last_digit = digit;
+            loop {
+                if level > 0 {
+                    bucket.sort_by_key(|&(time, _)| time);
+                }
+                self.front.extend(bucket.drain(..));
+                self.return_bucket(level, last_digit, bucket);
+                match self.next_digit(level, last_digit + 1) {
+                    Some(next) if self.front.len() + self.buckets[level * DIGITS + next].len() <= FRONT_BATCH => {
+                        last_digit = next;
+                        bucket = self.take_bucket(level, next);
+                    }
+                    _ => break,
+                }
+            }
+            // The end of the last bucket taken: its digit, and all ones below.
+            self.front_last = (self.base & !(0xff << shift)) | ((last_digit as u64) << shift) | ((1 << shift) - 1);
+            return true;
+        }
     }
 }
 
 impl<E> EventQueue<E> for RadixQueue<E> {
     fn push(&mut self, time: SimTime, event: E) {
-        debug_assert!(time.0 >= self.last, "event scheduled in the past");
+        let time = time.0;
+        debug_assert!(time >= self.base, "event scheduled in the past");
         self.len += 1;
-        self.place(time.0, event);
+        if time > self.front_last {
+            self.place(time, event);
+        } else if self.front.back().is_none_or(|&(last, _)| last <= time) {
+            self.front.push_back((time, event));
+        } else {
+            let at = self.front.partition_point(|&(t, _)| t <= time);
+            self.front.insert(at, (time, event));
+        }
     }
 
     fn pop(&mut self) -> Option<(SimTime, E)> {
-        if self.due_now.is_empty() && !self.refill_due_now() {
+        if self.front.is_empty() && !self.refill_front() {
             return None;
         }
-        let (time, event) = self.due_now.pop_front().expect("refilled above");
+        let (time, event) = self.front.pop_front().expect("refilled above");
         self.len -= 1;
         Some((SimTime(time), event))
     }
@@ -164,44 +261,104 @@ mod tests {
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    /// Drives a queue with a random mix of pushes (never before the current time, often at
-    /// exactly the current time, sometimes far ahead) and pops, and returns the popped sequence.
-    fn drive(queue: &mut dyn EventQueue<u32>, seed: u64) -> Vec<(SimTime, u32)> {
+    /// How far ahead pushes land, so that every path of the radix queue is taken: many events at
+    /// one instant, buckets bigger than `FRONT_BATCH` that must be split, pushes into the sorted
+    /// front, and times at the very end of the range.
+    #[derive(Clone, Copy)]
+    enum Spread {
+        /// Often now, sometimes a few µs, a second or days ahead.
+        Mixed,
+        /// A handful of distinct instants, thousands of events each.
+        Clustered,
+        /// Bursts of pushes (a whole job's CVMs at once), then pops.
+        Bursts,
+    }
+
+    /// Drives a queue with a random mix of pushes (never before the current time) and pops, and
+    /// returns the popped sequence.
+    fn drive(queue: &mut dyn EventQueue<u32>, seed: u64, spread: Spread, start: u64) -> Vec<(SimTime, u32)> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut now = 0u64;
+        let mut now = start;
         let mut popped = Vec::new();
         let mut label = 0u32;
-        for _ in 0..20_000 {
-            if rng.random_bool(0.55) {
-                let ahead = match rng.random_range(0..4) {
+        let mut push = |queue: &mut dyn EventQueue<u32>, rng: &mut ChaCha8Rng, now: u64| {
+            let ahead = match spread {
+                Spread::Mixed => match rng.random_range(0..4) {
                     0 => 0,
                     1 => rng.random_range(0..8),
                     2 => rng.random_range(0..1_000_000),
                     _ => rng.random_range(0..1u64 << 40),
-                };
-                queue.push(SimTime(now + ahead), label);
-                label += 1;
-            } else if let Some((t, e)) = queue.pop() {
-                now = t.0;
-                popped.push((t, e));
+                },
+                Spread::Clustered => rng.random_range(0..4) * 1_000,
+                Spread::Bursts => rng.random_range(0..50_000_000),
+            };
+            queue.push(SimTime(now.saturating_add(ahead)), label);
+            label += 1;
+        };
+        for round in 0..20_000 {
+            let pushes = match spread {
+                Spread::Bursts if round % 2_000 == 0 => 3_000,
+                _ => usize::from(rng.random_bool(0.55)),
+            };
+            for _ in 0..pushes {
+                push(queue, &mut rng, now);
+            }
+            if pushes == 0 {
+                if let Some((t, e)) = queue.pop() {
+                    now = t.0;
+                    popped.push((t, e));
+                }
             }
         }
         while let Some((t, e)) = queue.pop() {
             popped.push((t, e));
         }
+        assert!(queue.is_empty());
         popped
     }
 
     #[test]
     fn radix_queue_pops_in_the_same_order_as_the_reference_heap() {
-        for seed in 0..8 {
-            let radix = drive(&mut RadixQueue::new(), seed);
-            let heap = drive(&mut HeapQueue::default(), seed);
-            assert_eq!(radix.len(), heap.len());
-            assert_eq!(radix, heap, "seed {seed}");
+        let cases = [
+            (Spread::Mixed, 0),
+            (Spread::Clustered, 0),
+            (Spread::Bursts, 0),
+            (Spread::Mixed, u64::MAX - (1 << 41)),
+            (Spread::Clustered, u64::MAX - 2_500),
+        ];
+        for (spread, start) in cases {
+            for seed in 0..6 {
+                let radix = drive(&mut RadixQueue::new(), seed, spread, start);
+                let heap = drive(&mut HeapQueue::default(), seed, spread, start);
+                assert!(radix.len() > 10_000);
+                assert_eq!(radix, heap, "seed {seed}, start {start}");
+            }
         }
     }
 
+    #[test]
+    fn a_big_bucket_is_split_and_stays_in_time_then_push_order() {
+        // 10 * FRONT_BATCH events over 100 instants, pushed in an order unrelated to time, then
+        // one push into the middle of the sorted front.
+        let mut q = RadixQueue::new();
+        let n = 10 * FRONT_BATCH as u32;
+        for label in 0..n {
+            q.push(SimTime(1_000_000 + u64::from((label * 37) % 100) * 1_000), label);
+        }
+        let (t0, first) = q.pop().expect("not empty");
+        assert_eq!((t0, first), (SimTime(1_000_000), 0));
+        assert!(q.peek(FRONT_BATCH / 4).is_some(), "the front holds a sorted batch to look ahead");
+        q.push(SimTime(1_001_000), n);
+        let rest: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        let mut expected: Vec<_> = (1..=n)
+            .map(|l| {
+                let t = if l == n { 1_001_000 } else { 1_000_000 + u64::from((l * 37) % 100) * 1_000 };
+                (SimTime(t), l)
+            })
+            .collect();
+        expected.sort_by_key(|&(t, _)| t);
+        assert_eq!(rest, expected);
+    }
     #[test]
     fn events_at_the_same_instant_run_in_scheduling_order() {
         let mut q = RadixQueue::new();

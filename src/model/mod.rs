@@ -43,7 +43,7 @@ pub mod recorder;
 pub mod state;
 pub mod terminate;
 
-use crate::engine::{Delay, EventQueue, RadixQueue, SimTime, Stream, Streams};
+use crate::engine::{Delay, EventQueue, RadixQueue, SimTime, Stream, Streams, prefetch};
 
 pub use api::{Action, ErrorCode, RequestTotals};
 pub use config::Config;
@@ -266,11 +266,33 @@ impl<R: Recorder> Model<R> {
             if time > horizon {
                 break;
             }
+            self.prefetch_ahead();
             self.now = time;
             self.events += 1;
             self.handle(event);
             if self.events % every == 0 {
                 progress(self.now, self.events);
+            }
+        }
+    }
+
+    /// Prefetches what upcoming events will read, in two steps for CVM events: the CVM first,
+    /// then (a few events later, once the CVM is in cache) its instance.
+    #[inline(always)]
+    fn prefetch_ahead(&self) {
+        const FAR: usize = 8;
+        const NEAR: usize = 4;
+        match self.queue.peek(FAR) {
+            Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) => prefetch(&self.cvms[*c as usize]),
+            Some(Event::RunEnded { instance, .. } | Event::RunInterrupted { instance, .. }) => {
+                prefetch(&self.instances[*instance as usize])
+            }
+            _ => {}
+        }
+        if let Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) = self.queue.peek(NEAR) {
+            if let cvm::Owner::Instance(i) = self.cvms[*c as usize].owner {
+                prefetch(&self.instances[i as usize]);
+                prefetch(&self.times[i as usize]);
             }
         }
     }
