@@ -140,9 +140,11 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
     };
     let s = &report.summary;
     say!(
-        "{}: {} events in {:.2} s; {} instances, {} terminated (p99 latency {} s); results in {}",
+        "{}: {} events in {:.2} s ({:.1} M events/s simulated, {:.2} s in all); {} instances, {} terminated (p99 latency {} s); results in {}",
         scenario.config.name,
         report.events,
+        report.simulation.as_secs_f64(),
+        report.events as f64 / report.simulation.as_secs_f64().max(1e-9) / 1e6,
         report.wall.as_secs_f64(),
         s["instances"]["total"],
         s["termination_latency_s"]["count"],

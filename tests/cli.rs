@@ -96,7 +96,16 @@ fn outputs_have_the_columns_of_the_spec() {
     }
     assert!(summary["requests"]["by_error"]["RequestLimitExceeded"].as_u64().unwrap() > 0);
     let run: serde_json::Value = serde_json::from_slice(&fs::read(tmp.path().join("run.json")).unwrap()).unwrap();
-    assert!(run["events_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(run["events"], summary["events"]);
+    // The phases add up to the whole run (each is measured between the same instants), and the
+    // rate is over the event loop alone, so it is at least the end-to-end rate.
+    let phases: f64 = run["phases_s"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
+    let wall = run["wall_time_s"].as_f64().unwrap();
+    assert!(phases > 0.0 && (phases - wall).abs() < 1e-6, "phases {phases} s, wall {wall} s");
+    let rate = run["events_per_second"].as_f64().unwrap();
+    let simulation = run["phases_s"]["simulation"].as_f64().unwrap();
+    assert!((rate * simulation - summary["events"].as_f64().unwrap()).abs() < 1.0);
+    assert!(rate >= run["events_per_second_end_to_end"].as_f64().unwrap());
 }
 
 #[test]

@@ -1,5 +1,5 @@
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
 use super::SimTime;
 
@@ -25,58 +25,89 @@ pub trait EventQueue<E> {
 /// bucket covers an aligned range of `256^l` microseconds and every bucket of a level comes
 /// before every bucket of the level above. Level 0's buckets each hold a single instant.
 ///
-/// Pops come from `front`, a `VecDeque` sorted by time. When it runs dry, the lowest non-empty
-/// bucket is taken. If it holds more than [`FRONT_BATCH`] events it is split one level down
-/// around its own start (so an event moves down at most 7 times in its life); otherwise it, and
-/// the non-empty buckets right after it on the same level while the total stays within
-/// `FRONT_BATCH`, are sorted into `front`, which then covers their whole time range. A push into
-/// that range is inserted at its sorted place (near the front for the short delays that are
-/// common; at most `FRONT_BATCH` entries shift); a push beyond it goes to its bucket in O(1).
+/// Pops come from `front`, sorted latest first so that a pop is `Vec::pop`. When it runs dry,
+/// the lowest non-empty bucket is taken. If it holds more than [`FRONT_BATCH`] events it is
+/// split one level down around its own start (so an event moves down at most 7 times in its
+/// life); otherwise it, and the non-empty buckets right after it on the same level while the
+/// total stays within `FRONT_BATCH`, are sorted into `front`, which then covers their whole time
+/// range. A push into that range is inserted at its place, found from the soon end since short
+/// delays are the common case; a push beyond it goes to its bucket in O(1).
 ///
-/// Every event moves a bounded number of times and no payload is ever compared: O(1) amortised
-/// per event, against O(log n) for a binary heap. The sorted front also lets the caller look a
-/// few events ahead ([`RadixQueue::peek`]) to prefetch what they will touch.
+/// Buckets are chains of fixed-size blocks drawn from one pool, most recently freed first: an
+/// event moved or pushed lands in memory that was just in use, still in cache, and the queue's
+/// memory follows the number of pending events rather than the largest size of every bucket.
+///
+/// Every event moves a bounded number of times and no payload is compared: O(1) amortised per
+/// event, against O(log n) for a binary heap. The sorted front also lets the caller look a few
+/// events ahead ([`RadixQueue::peek`]) to prefetch what they will touch.
 ///
 /// # FIFO among equal times
 /// Events due at the same instant pop in the order they were pushed: a bucket only ever appends
 /// (or is filled by a split while empty), two events of the same time always land in the same
 /// bucket, sorting is stable, and a push into `front` goes after every entry of its time.
 pub struct RadixQueue<E> {
-    front: VecDeque<(u64, E)>,
+    /// Sorted latest first; among equal times, the first pushed last.
+    front: Vec<(u64, E)>,
     /// The last instant `front`'s range covers: pushes up to it go into `front`, later ones to a
     /// bucket. Every bucketed event is later than it.
     front_last: u64,
     /// The start of `front`'s range: the reference for bucket placement.
     base: u64,
-    buckets: Box<[Vec<(u64, E)>]>,
+    buckets: Box<[Bucket<E>]>,
+    /// Empty blocks, the most recently freed last.
+    pool: Vec<Block<E>>,
     /// Bit `d % 64` of `digits[l][d / 64]` is set when bucket `(l, d)` is non-empty.
     digits: [[u64; 4]; LEVELS],
+    /// Scratch space for sorting a bucket into `front`, kept to avoid allocating.
+    sort_keys: Vec<u64>,
+    sort_copy: Vec<(u64, E)>,
     /// Bit `l` is set when level `l` has a non-empty bucket.
     levels: u8,
     len: usize,
 }
 
+/// A vector that never holds more than [`BLOCK`] events, so it never reallocates.
+type Block<E> = Vec<(u64, E)>;
+
+/// The block being filled is kept in the bucket itself, so that a push reaches it without
+/// another indirection; the full ones wait in `full`, in push order.
+struct Bucket<E> {
+    filling: Block<E>,
+    full: Vec<Block<E>>,
+    count: u32,
+}
+
+impl<E> Default for Bucket<E> {
+    fn default() -> Self {
+        Bucket { filling: Vec::new(), full: Vec::new(), count: 0 }
+    }
+}
+
 const LEVELS: usize = 8;
 const DIGITS: usize = 256;
+const BLOCK: usize = 256;
 
 /// At most this many events are sorted into `front` at a time: enough to look ahead, few enough
-/// that a push into the middle of `front` moves little memory.
+/// that sorting and inserting stay cheap.
 pub const FRONT_BATCH: usize = 256;
 
-impl<E> Default for RadixQueue<E> {
+impl<E: Copy> Default for RadixQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> RadixQueue<E> {
+impl<E: Copy> RadixQueue<E> {
     pub fn new() -> Self {
         RadixQueue {
-            front: VecDeque::new(),
+            front: Vec::with_capacity(FRONT_BATCH),
             front_last: 0,
             base: 0,
-            buckets: (0..LEVELS * DIGITS).map(|_| Vec::new()).collect(),
+            buckets: (0..LEVELS * DIGITS).map(|_| Bucket::default()).collect(),
+            pool: Vec::new(),
             digits: [[0; 4]; LEVELS],
+            sort_keys: Vec::with_capacity(FRONT_BATCH),
+            sort_copy: Vec::with_capacity(FRONT_BATCH),
             levels: 0,
             len: 0,
         }
@@ -85,18 +116,24 @@ impl<E> RadixQueue<E> {
     /// The `n`-th next event (0: the one the next pop returns), when it is already sorted into
     /// the front; `None` does not mean the queue has fewer events.
     pub fn peek(&self, n: usize) -> Option<&E> {
-        self.front.get(n).map(|(_, e)| e)
+        let at = self.front.len().checked_sub(n + 1)?;
+        Some(&self.front[at].1)
     }
 
-    fn bucket_of(&self, time: u64) -> (usize, usize) {
+    #[inline]
+    fn place(&mut self, time: u64, event: E) {
         let diff = time ^ self.base;
         let level = if diff == 0 { 0 } else { (63 - diff.leading_zeros() as usize) / 8 };
-        (level, ((time >> (8 * level)) & 0xff) as usize)
-    }
-
-    fn place(&mut self, time: u64, event: E) {
-        let (level, digit) = self.bucket_of(time);
-        self.buckets[level * DIGITS + digit].push((time, event));
+        let digit = ((time >> (8 * level)) & 0xff) as usize;
+        let bucket = &mut self.buckets[level * DIGITS + digit];
+        if bucket.filling.len() == BLOCK {
+            let fresh = self.pool.pop().unwrap_or_else(|| Vec::with_capacity(BLOCK));
+            bucket.full.push(std::mem::replace(&mut bucket.filling, fresh));
+        } else if bucket.filling.capacity() == 0 {
+            bucket.filling = self.pool.pop().unwrap_or_else(|| Vec::with_capacity(BLOCK));
+        }
+        bucket.filling.push((time, event));
+        bucket.count += 1;
         self.digits[level][digit / 64] |= 1 << (digit % 64);
         self.levels |= 1 << level;
     }
@@ -115,21 +152,25 @@ impl<E> RadixQueue<E> {
         }
     }
 
-    fn take_bucket(&mut self, level: usize, digit: usize) -> Vec<(u64, E)> {
+    /// Empties bucket `(level, digit)`, handing its events to `each` in push order.
+    fn drain_bucket(&mut self, level: usize, digit: usize, mut each: impl FnMut(&mut Self, &mut Block<E>)) {
         self.digits[level][digit / 64] &= !(1 << (digit % 64));
         if self.digits[level] == [0; 4] {
             self.levels &= !(1 << level);
         }
-        std::mem::take(&mut self.buckets[level * DIGITS + digit])
-    }
-
-    /// Gives a drained bucket's vector back, so its capacity is reused.
-    fn return_bucket(&mut self, level: usize, digit: usize, vec: Vec<(u64, E)>) {
-        debug_assert!(vec.is_empty());
-        let slot = &mut self.buckets[level * DIGITS + digit];
-        if slot.capacity() < vec.capacity() {
-            *slot = vec;
+        let bucket = &mut self.buckets[level * DIGITS + digit];
+        bucket.count = 0;
+        let mut full = std::mem::take(&mut bucket.full);
+        let mut filling = std::mem::take(&mut bucket.filling);
+        for mut block in full.drain(..) {
+            each(self, &mut block);
+            self.pool.push(block);
         }
+        each(self, &mut filling);
+        self.pool.push(filling);
+        // Keep the list's capacity, unless the bucket got a new one meanwhile (a split only
+        // ever fills lower levels, so it cannot).
+        self.buckets[level * DIGITS + digit].full = full;
     }
 
     /// Moves the earliest bucketed events into the empty `front`; false when there are none.
@@ -144,30 +185,30 @@ impl<E> RadixQueue<E> {
             let shift = 8 * level;
             let above = if level == LEVELS - 1 { 0 } else { self.base & (!0u64 << (shift + 8)) };
             self.base = above | ((digit as u64) << shift);
-            let mut bucket = self.take_bucket(level, digit);
-            if level > 0 && bucket.len() > FRONT_BATCH {
+            if level > 0 && self.buckets[level * DIGITS + digit].count as usize > FRONT_BATCH {
                 // Split one level down around the bucket's start; the levels below are empty.
-                for (time, event) in bucket.drain(..) {
-                    self.place(time, event);
-                }
-                self.return_bucket(level, digit, bucket);
+                self.drain_bucket(level, digit, |queue, block| {
+                    for (time, event) in block.drain(..) {
+                        queue.place(time, event);
+                    }
+                });
                 continue;
             }
+            let mut next = Some(digit);
             let mut last_digit = digit;
-            loop {
+            while let Some(d) = next {
+                last_digit = d;
+                let start = self.front.len();
+                self.drain_bucket(level, d, |queue, block| queue.front.append(block));
                 if level > 0 {
-                    bucket.sort_by_key(|&(time, _)| time);
+                    sort_by_time(&mut self.front[start..], &mut self.sort_keys, &mut self.sort_copy);
                 }
-                self.front.extend(bucket.drain(..));
-                self.return_bucket(level, last_digit, bucket);
-                match self.next_digit(level, last_digit + 1) {
-                    Some(next) if self.front.len() + self.buckets[level * DIGITS + next].len() <= FRONT_BATCH => {
-                        last_digit = next;
-                        bucket = self.take_bucket(level, next);
-                    }
-                    _ => break,
-                }
+                next = self
+                    .next_digit(level, d + 1)
+                    .filter(|&n| self.front.len() + self.buckets[level * DIGITS + n].count as usize <= FRONT_BATCH);
             }
+            // Latest first, and the reversal of a stable sort puts the first pushed last.
+            self.front.reverse();
             // The end of the last bucket taken: its digit, and all ones below.
             self.front_last = (self.base & !(0xff << shift)) | ((last_digit as u64) << shift) | ((1 << shift) - 1);
             return true;
@@ -175,26 +216,57 @@ impl<E> RadixQueue<E> {
     }
 }
 
-impl<E> EventQueue<E> for RadixQueue<E> {
+/// A stable sort by time of at most `FRONT_BATCH` entries of one bucket: insertion sort for the
+/// short runs that are the rule; otherwise a sort of integer keys (the time's offset in the
+/// bucket, then the position, which keeps it stable) and one gather through `copy`.
+fn sort_by_time<E: Copy>(entries: &mut [(u64, E)], keys: &mut Vec<u64>, copy: &mut Vec<(u64, E)>) {
+    debug_assert!(entries.len() <= FRONT_BATCH && FRONT_BATCH <= 256);
+    if entries.len() <= 24 {
+        for i in 1..entries.len() {
+            let mut j = i;
+            while j > 0 && entries[j - 1].0 > entries[j].0 {
+                entries.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        return;
+    }
+    let start = entries.iter().map(|&(time, _)| time).min().expect("not empty");
+    keys.clear();
+    // One bucket spans less than 2^56 µs, so the offset shifted by 8 bits still fits.
+    keys.extend(entries.iter().enumerate().map(|(i, &(time, _))| ((time - start) << 8) | i as u64));
+    keys.sort_unstable();
+    copy.clear();
+    copy.extend_from_slice(entries);
+    for (slot, key) in entries.iter_mut().zip(keys.iter()) {
+        *slot = copy[(key & 0xff) as usize];
+    }
+}
+
+impl<E: Copy> EventQueue<E> for RadixQueue<E> {
+    #[inline]
     fn push(&mut self, time: SimTime, event: E) {
         let time = time.0;
         debug_assert!(time >= self.base, "event scheduled in the past");
         self.len += 1;
         if time > self.front_last {
             self.place(time, event);
-        } else if self.front.back().is_none_or(|&(last, _)| last <= time) {
-            self.front.push_back((time, event));
-        } else {
-            let at = self.front.partition_point(|&(t, _)| t <= time);
-            self.front.insert(at, (time, event));
+            return;
         }
+        // Latest first: the new event goes before every entry due at or before its time.
+        let mut at = self.front.len();
+        while at > 0 && self.front[at - 1].0 <= time {
+            at -= 1;
+        }
+        self.front.insert(at, (time, event));
     }
 
+    #[inline]
     fn pop(&mut self) -> Option<(SimTime, E)> {
         if self.front.is_empty() && !self.refill_front() {
             return None;
         }
-        let (time, event) = self.front.pop_front().expect("refilled above");
+        let (time, event) = self.front.pop().expect("refilled above");
         self.len -= 1;
         Some((SimTime(time), event))
     }

@@ -206,6 +206,7 @@ impl<R: Recorder> Model<R> {
     pub fn new(cfg: Config, recorder: R) -> Self {
         let streams = Streams::new(cfg.seed);
         let (jobs, tasks, instances) = job::build_tables(&cfg);
+        let times_len = instances.len();
         let interruption = (cfg.backend.cvm.interruption_rate_per_hour > 0.0)
             .then(|| Delay::exponential(3600e6 / cfg.backend.cvm.interruption_rate_per_hour))
             .flatten();
@@ -216,9 +217,10 @@ impl<R: Recorder> Model<R> {
             rec: recorder,
             jobs,
             tasks,
-            times: vec![InstanceTimes::default(); instances.len()],
+            times: vec![InstanceTimes::default(); times_len],
             instances,
-            cvms: Vec::new(),
+            // One CVM per instance is the common case; retries and nodes grow it.
+            cvms: Vec::with_capacity(times_len),
             envs: cfg.environments.iter().map(|_| NamedEnvironment::default()).collect(),
             quota: Quota::new(cfg.backend.quota_max_cvms),
             create_calls: CallQueue::new(cfg.backend.cvm.create_rate_limit),

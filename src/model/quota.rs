@@ -44,6 +44,11 @@ impl<R: Recorder> Model<R> {
         let generation = self.instances[i as usize].generation;
         let job = self.tasks[self.instances[i as usize].task as usize].job;
         let submitted = self.cfg.jobs[job as usize].submit_at;
+        if self.quota.waiting.is_empty() && self.quota.in_use < self.quota.limit {
+            // Nobody to queue behind: what the queue would do at once, without the heap.
+            self.grant(Claimant::Instance { instance: i, generation });
+            return;
+        }
         self.quota.waiting.push(Reverse((submitted, INSTANCE_RANK + u64::from(i), generation)));
         self.grant_quota();
     }
@@ -74,16 +79,19 @@ impl<R: Recorder> Model<R> {
             } else {
                 Claimant::Node { env: (rank & 0xffff) as u32 }
             };
-            if !self.is_still_waiting(claimant) {
-                continue;
+            if self.is_still_waiting(claimant) {
+                self.grant(claimant);
             }
-            self.quota.in_use += 1;
-            self.occupancy_changed(0, 1);
-            if let Claimant::Instance { instance, .. } = claimant {
-                self.instances[instance as usize].set_holds_grant(true);
-            }
-            self.submit_create_call(claimant);
         }
+    }
+
+    fn grant(&mut self, claimant: Claimant) {
+        self.quota.in_use += 1;
+        self.occupancy_changed(0, 1);
+        if let Claimant::Instance { instance, .. } = claimant {
+            self.instances[instance as usize].set_holds_grant(true);
+        }
+        self.submit_create_call(claimant);
     }
 
     /// Gives a unit back; `cvms_delta` is -1 when a CVM ceased to exist with it.

@@ -1,8 +1,9 @@
 //! Streaming CSV writers for `timeline.csv`, `requests.csv` and `occupancy.csv`.
 //!
-//! Rows are formatted by hand into a buffered writer as the run produces them: no `String` per
-//! row, no quoting work for fields that cannot need it (ids and state names are validated plain
-//! text), so memory stays flat however long the timeline grows.
+//! The model's reports are kept as plain rows and formatted on a writer thread, by hand into
+//! buffered writers: no `String` per row, no quoting work for fields that cannot need it (ids
+//! and state names are validated plain text), so memory stays flat however long the timeline
+//! grows ([`CsvRecorder`] explains the threading).
 //!
 //! The same place hands each row to the charts' aggregates ([`ChartData`]), so that what the
 //! charts are drawn from is exactly what the files say.
@@ -10,6 +11,8 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use crate::engine::SimTime;
 use crate::model::config::{ClientKind, Config};
@@ -17,8 +20,6 @@ use crate::model::ids::{cvm_id, request_id};
 use crate::model::{Entity, InstanceState, Occupancy, Recorder, RequestRecord};
 
 use super::charts::ChartData;
-
-const BUFFER: usize = 1 << 20;
 
 pub const TIMELINE_HEADER: &str = "time_s,entity,id,from,to,cause";
 pub const REQUESTS_HEADER: &str =
@@ -104,82 +105,227 @@ impl Names {
     }
 }
 
-/// Writes the timeline (unless disabled), the requests and the occupancy as the model reports
-/// them, feeds the charts' aggregates (when charts are wanted), and keeps the first I/O error to
-/// report it when the run ends.
-pub struct CsvRecorder<'a> {
-    names: Names,
-    cfg: &'a Config,
-    timeline: Option<BufWriter<File>>,
-    requests: BufWriter<File>,
-    occupancy: BufWriter<File>,
-    /// The latest occupancy, not written until time moves on: one row per instant, so the
-    /// several changes of one event never show as rows of their own.
-    occupancy_pending: Option<(SimTime, Occupancy)>,
-    occupancy_written: Occupancy,
-    charts: Option<ChartData>,
-    error: Option<io::Error>,
+/// What the model reported, kept as data until the writer thread formats it.
+#[derive(Clone, Copy, Debug)]
+enum Row {
+    State { time: SimTime, entity: Entity, from: Option<&'static str>, to: &'static str, cause: &'static str },
+    Request(RequestRecord),
+    Occupancy { time: SimTime, now: Occupancy },
 }
 
-impl<'a> CsvRecorder<'a> {
-    /// `charts`: gather what the charts need while writing.
-    pub fn create(dir: &Path, cfg: &'a Config, timeline: bool, charts: bool) -> io::Result<Self> {
-        let open = |name: &str, header: &str| -> io::Result<BufWriter<File>> {
-            let mut w = BufWriter::with_capacity(BUFFER, File::create(dir.join(name))?);
-            writeln!(w, "{header}")?;
-            Ok(w)
-        };
+/// Rows handed to the writer thread at a time, and how many such batches may wait for it.
+const BATCH: usize = 8192;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// The model's recorder for a run that writes files: it keeps what the model reports as plain
+/// rows and hands them, a batch at a time, to a thread that formats and writes the timeline
+/// (unless disabled), the requests and the occupancy, and feeds the charts' aggregates.
+///
+/// The event loop thus never formats a number or enters the kernel: on two cores the model and
+/// the writing run side by side. Rows are written in the order they were reported, by one
+/// thread, so the bytes are the same as if the loop wrote them itself. When the files are
+/// slower than the model, the model waits for the thread (at most `BATCHES_IN_FLIGHT` batches
+/// are pending), so memory stays bounded.
+pub struct CsvRecorder {
+    batch: Vec<Row>,
+    timeline: bool,
+    /// The latest occupancy, not passed on until time moves on: one row per instant, so the
+    /// several changes of one event never show as rows of their own.
+    occupancy_pending: Option<(SimTime, Occupancy)>,
+    occupancy_sent: Occupancy,
+    to_writer: Option<SyncSender<Vec<Row>>>,
+    /// Batches the writer has emptied, reused rather than allocated again.
+    emptied: Receiver<Vec<Row>>,
+    writer: Option<JoinHandle<(io::Result<()>, Option<ChartData>)>>,
+}
+
+impl CsvRecorder {
+    /// Creates the files in `dir` and starts the writer thread. `charts`: gather what the
+    /// charts need while writing.
+    pub fn create(dir: &Path, cfg: &Config, timeline: bool, charts: bool) -> io::Result<Self> {
+        let mut writer = RowWriter::create(dir, cfg.clone(), timeline, charts)?;
+        let (to_writer, batches) = sync_channel::<Vec<Row>>(BATCHES_IN_FLIGHT);
+        let (give_back, emptied) = sync_channel::<Vec<Row>>(BATCHES_IN_FLIGHT + 1);
+        let thread = std::thread::Builder::new().name("csv-writer".into()).spawn(move || {
+            let mut result = Ok(());
+            for mut batch in batches {
+                if result.is_ok() {
+                    result = batch.iter().try_for_each(|row| writer.write(row));
+                }
+                batch.clear();
+                let _ = give_back.try_send(batch);
+            }
+            (result.and_then(|()| writer.flush()), writer.charts)
+        })?;
         Ok(CsvRecorder {
-            names: Names::new(cfg),
-            cfg,
-            timeline: if timeline { Some(open("timeline.csv", TIMELINE_HEADER)?) } else { None },
-            requests: open("requests.csv", REQUESTS_HEADER)?,
-            occupancy: open("occupancy.csv", OCCUPANCY_HEADER)?,
+            batch: Vec::with_capacity(BATCH),
+            timeline,
             occupancy_pending: None,
-            occupancy_written: Occupancy::default(),
-            charts: charts.then(|| ChartData::new(timeline)),
-            error: None,
+            occupancy_sent: Occupancy::default(),
+            to_writer: Some(to_writer),
+            emptied,
+            writer: Some(thread),
         })
     }
 
-    /// Flushes the files; the first error of the whole run, if any. Gives back the charts'
-    /// aggregates, which still lack `instances.csv`'s rows.
-    pub fn finish(mut self) -> io::Result<Option<ChartData>> {
-        let r = self.flush_occupancy();
-        self.keep(r);
-        if let Some(e) = self.error.take() {
-            return Err(e);
+    fn push(&mut self, row: Row) {
+        self.batch.push(row);
+        if self.batch.len() == BATCH {
+            self.hand_over();
         }
+    }
+
+    fn hand_over(&mut self) {
+        let next = self.emptied.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let batch = std::mem::replace(&mut self.batch, next);
+        // A send fails only if the writer thread is gone, which only a panic does: finish()
+        // reports it.
+        let _ = self.to_writer.as_ref().expect("only finish() drops the sender").send(batch);
+    }
+
+    fn pass_on_occupancy(&mut self) {
+        if let Some((time, now)) = self.occupancy_pending.take() {
+            if now != self.occupancy_sent {
+                self.occupancy_sent = now;
+                self.push(Row::Occupancy { time, now });
+            }
+        }
+    }
+
+    /// Waits for every row to be written; the first error of the whole run, if any. Gives back
+    /// the charts' aggregates, which still lack `instances.csv`'s rows.
+    pub fn finish(mut self) -> io::Result<Option<ChartData>> {
+        self.pass_on_occupancy();
+        self.hand_over();
+        drop(self.to_writer.take());
+        let writer = self.writer.take().expect("finish() runs once");
+        let (result, charts) =
+            writer.join().unwrap_or_else(|_| (Err(io::Error::other("the CSV writer thread panicked")), None));
+        result.map(|()| charts)
+    }
+}
+
+impl Drop for CsvRecorder {
+    /// A recorder dropped without `finish` (a run that failed elsewhere) still ends its thread.
+    fn drop(&mut self) {
+        drop(self.to_writer.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Recorder for CsvRecorder {
+    #[inline]
+    fn state_change(
+        &mut self,
+        time: SimTime,
+        entity: Entity,
+        from: Option<&'static str>,
+        to: &'static str,
+        cause: &'static str,
+    ) {
+        // Without the timeline no one reads state changes (the charts that would are not drawn).
+        if self.timeline {
+            self.push(Row::State { time, entity, from, to, cause });
+        }
+    }
+
+    fn request(&mut self, request: &RequestRecord) {
+        self.push(Row::Request(*request));
+    }
+
+    #[inline]
+    fn occupancy(&mut self, time: SimTime, now: Occupancy) {
+        if self.occupancy_pending.is_some_and(|(t, _)| t != time) {
+            self.pass_on_occupancy();
+        }
+        self.occupancy_pending = Some((time, now));
+    }
+}
+
+/// The writer thread's side: formats rows into the files and feeds the charts' aggregates.
+struct RowWriter {
+    names: Names,
+    cfg: Config,
+    timeline: Option<BufWriter<File>>,
+    requests: BufWriter<File>,
+    occupancy: BufWriter<File>,
+    charts: Option<ChartData>,
+}
+
+impl RowWriter {
+    fn create(dir: &Path, cfg: Config, timeline: bool, charts: bool) -> io::Result<Self> {
+        let open = |name: &str, header: &str| -> io::Result<BufWriter<File>> {
+            let mut w = BufWriter::with_capacity(1 << 20, File::create(dir.join(name))?);
+            writeln!(w, "{header}")?;
+            Ok(w)
+        };
+        Ok(RowWriter {
+            names: Names::new(&cfg),
+            timeline: if timeline { Some(open("timeline.csv", TIMELINE_HEADER)?) } else { None },
+            requests: open("requests.csv", REQUESTS_HEADER)?,
+            occupancy: open("occupancy.csv", OCCUPANCY_HEADER)?,
+            charts: charts.then(|| ChartData::new(timeline)),
+            cfg,
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         if let Some(t) = self.timeline.as_mut() {
             t.flush()?;
         }
         self.requests.flush()?;
-        self.occupancy.flush()?;
-        Ok(self.charts)
+        self.occupancy.flush()
     }
 
-    fn flush_occupancy(&mut self) -> io::Result<()> {
-        let Some((time, now)) = self.occupancy_pending.take() else { return Ok(()) };
-        if now == self.occupancy_written {
-            return Ok(());
+    fn write(&mut self, row: &Row) -> io::Result<()> {
+        match *row {
+            Row::State { time, entity, from, to, cause } => self.write_state(time, entity, from, to, cause),
+            Row::Request(ref request) => {
+                if let Some(charts) = &mut self.charts {
+                    charts.request(request.action.as_str(), request.sent, request.error.map(|e| e.as_str()));
+                }
+                self.write_request(request)
+            }
+            Row::Occupancy { time, now } => {
+                if let Some(charts) = &mut self.charts {
+                    charts.occupancy(time, now.cvms_alive, now.quota_in_use);
+                }
+                let out = &mut self.occupancy;
+                write_time(out, time)?;
+                out.write_all(b",")?;
+                out.write_all(itoa::Buffer::new().format(now.cvms_alive).as_bytes())?;
+                out.write_all(b",")?;
+                out.write_all(itoa::Buffer::new().format(now.quota_in_use).as_bytes())?;
+                out.write_all(b"\n")
+            }
         }
-        self.occupancy_written = now;
-        if let Some(charts) = &mut self.charts {
-            charts.occupancy(time, now.cvms_alive, now.quota_in_use);
+    }
+
+    fn write_state(
+        &mut self,
+        time: SimTime,
+        entity: Entity,
+        from: Option<&'static str>,
+        to: &'static str,
+        cause: &'static str,
+    ) -> io::Result<()> {
+        let Some(out) = self.timeline.as_mut() else { return Ok(()) };
+        if let (Entity::Instance(i), Some(charts)) = (entity, &mut self.charts) {
+            let state = InstanceState::parse(to).expect("an instance changes to an instance state");
+            charts.instance_state(time, i, state);
         }
-        let out = &mut self.occupancy;
         write_time(out, time)?;
         out.write_all(b",")?;
-        out.write_all(itoa::Buffer::new().format(now.cvms_alive).as_bytes())?;
+        self.names.write_entity(out, entity)?;
         out.write_all(b",")?;
-        out.write_all(itoa::Buffer::new().format(now.quota_in_use).as_bytes())?;
+        out.write_all(from.unwrap_or("").as_bytes())?;
+        out.write_all(b",")?;
+        out.write_all(to.as_bytes())?;
+        out.write_all(b",")?;
+        out.write_all(cause.as_bytes())?;
         out.write_all(b"\n")
-    }
-
-    fn keep(&mut self, r: io::Result<()>) {
-        if let Err(e) = r {
-            self.error.get_or_insert(e);
-        }
     }
 
     fn write_request(&mut self, r: &RequestRecord) -> io::Result<()> {
@@ -207,52 +353,6 @@ impl<'a> CsvRecorder<'a> {
     }
 }
 
-impl Recorder for CsvRecorder<'_> {
-    fn state_change(
-        &mut self,
-        time: SimTime,
-        entity: Entity,
-        from: Option<&'static str>,
-        to: &'static str,
-        cause: &'static str,
-    ) {
-        let Some(out) = self.timeline.as_mut() else { return };
-        if let (Entity::Instance(i), Some(charts)) = (entity, &mut self.charts) {
-            let state = InstanceState::parse(to).expect("an instance changes to an instance state");
-            charts.instance_state(time, i, state);
-        }
-        let r = (|| {
-            write_time(out, time)?;
-            out.write_all(b",")?;
-            self.names.write_entity(out, entity)?;
-            out.write_all(b",")?;
-            out.write_all(from.unwrap_or("").as_bytes())?;
-            out.write_all(b",")?;
-            out.write_all(to.as_bytes())?;
-            out.write_all(b",")?;
-            out.write_all(cause.as_bytes())?;
-            out.write_all(b"\n")
-        })();
-        self.keep(r);
-    }
-
-    fn request(&mut self, request: &RequestRecord) {
-        if let Some(charts) = &mut self.charts {
-            charts.request(request.action.as_str(), request.sent, request.error.map(|e| e.as_str()));
-        }
-        let r = self.write_request(request);
-        self.keep(r);
-    }
-
-    fn occupancy(&mut self, time: SimTime, now: Occupancy) {
-        if self.occupancy_pending.is_some_and(|(t, _)| t != time) {
-            let r = self.flush_occupancy();
-            self.keep(r);
-        }
-        self.occupancy_pending = Some((time, now));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +362,25 @@ mod tests {
         let mut v = Vec::new();
         write_time(&mut v, SimTime(100_020_000)).unwrap();
         assert_eq!(v, b"100.020000");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_write_error_on_the_writer_thread_fails_the_run() {
+        // occupancy.csv is /dev/full, which fails every write with ENOSPC.
+        let dir = std::env::temp_dir().join(format!("termsim-csv-full-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink("/dev/full", dir.join("occupancy.csv")).unwrap();
+        let text = r#"{ "name": "t", "jobs": [ { "id": "job-a0000001", "tasks": [ { "name": "a", "instances": 1, "runtime": "1s" } ] } ] }"#;
+        let scenario = crate::scenario::parse(text, Path::new("t.json")).unwrap();
+        let mut recorder = CsvRecorder::create(&dir, &scenario.config, false, true).unwrap();
+        // Three million rows: far more than the buffers hold, so the writes happen mid-run.
+        for t in 1..=3_000_000u64 {
+            recorder.occupancy(SimTime(t), Occupancy { cvms_alive: t % 7, quota_in_use: t % 5 });
+        }
+        let err = recorder.finish().expect_err("the disk is full");
+        assert_eq!(err.raw_os_error(), Some(28), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -42,7 +42,10 @@ pub struct RunReport {
     pub summary: Value,
     pub verdicts: Vec<Verdict>,
     pub events: u64,
+    /// The whole run, from reading nothing to the results in place.
     pub wall: Duration,
+    /// The event loop alone: what `events_per_second` in `run.json` is measured over.
+    pub simulation: Duration,
 }
 
 /// Peak resident memory of this process, from `/proc/self/status` (Linux only).
@@ -64,11 +67,14 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
         .context("cannot create the CSV files")?;
     let mut model = Model::new(config.clone(), recorder);
     let bar = crate::progress::SimProgress::new(options.progress, config.horizon);
+    let setup_done = Instant::now();
     model.run_with_progress(1 << 18, |now, events| bar.update(now, events));
+    let simulation = setup_done.elapsed();
     bar.finish();
     let (outcome, recorder) = model.finish();
     let events = outcome.events;
     let mut chart_data = recorder.finish().context("cannot write timeline.csv / requests.csv / occupancy.csv")?;
+    let streamed_done = Instant::now();
     if let Some(data) = &mut chart_data {
         for (report, instance) in outcome.instance_reports().zip(&outcome.instances) {
             data.instance(&charts::InstanceRow {
@@ -87,6 +93,7 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
     summary.expect = verdicts.clone();
     let summary = summary.to_value();
     write_json(&dir.join("summary.json"), &summary)?;
+    let summary_done = Instant::now();
 
     // instances.csv is written on a second core while the charts are drawn on this one.
     let mut chart_wall = None;
@@ -103,21 +110,31 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
         instances_written.join().expect("writing instances.csv does not panic").context("cannot write instances.csv")
     })?;
 
-    let wall = started.elapsed();
+    let finished = Instant::now();
+    let wall = finished - started;
+    let seconds = |from: Instant, to: Instant| (to - from).as_secs_f64();
     let run_info = json!({
         "termsim_version": env!("CARGO_PKG_VERSION"),
         "scenario": config.name,
         "wall_time_s": wall.as_secs_f64(),
+        "phases_s": {
+            "setup": seconds(started, setup_done),
+            "simulation": simulation.as_secs_f64(),
+            "streamed_csv_tail": seconds(setup_done + simulation, streamed_done),
+            "summary": seconds(streamed_done, summary_done),
+            "instances_csv_and_charts": seconds(summary_done, finished),
+        },
         "charts_wall_time_s": chart_wall,
         "events": events,
-        "events_per_second": events as f64 / wall.as_secs_f64().max(1e-9),
+        "events_per_second": events as f64 / simulation.as_secs_f64().max(1e-9),
+        "events_per_second_end_to_end": events as f64 / wall.as_secs_f64().max(1e-9),
         "instances": config.total_instances(),
         "peak_memory_bytes": peak_memory_bytes(),
         "timeline_written": options.timeline,
     });
     write_json(&dir.join("run.json"), &run_info)?;
     let out = staged.commit().with_context(|| format!("cannot move the results into `{}`", options.out.display()))?;
-    Ok(RunReport { out, summary, verdicts, events, wall })
+    Ok(RunReport { out, summary, verdicts, events, wall, simulation })
 }
 
 /// The `summary.json` a run of `scenario` writes (expectations included), from the model alone:
