@@ -12,13 +12,16 @@
 //! - [`Streams`]: one ChaCha8 stream per model component, all derived from the scenario's seed,
 //!   and [`Delay`], a distribution of durations sampled from such a stream and quantised to
 //!   whole microseconds.
-//! - [`prefetch`]: a cache hint, for the event loop to fetch what the next events will touch.
+//! - [`prefetch`]: a cache hint, for the event loop to fetch what the next events will touch,
+//!   and [`table_of`]: big tables on huge pages, so those fetches rarely miss the TLB.
 
+mod memory;
 mod prefetch;
 mod queue;
 mod random;
 mod time;
 
+pub use memory::{table_of, table_with_capacity};
 pub use prefetch::prefetch;
 pub use queue::{EventQueue, HeapQueue, RadixQueue};
 pub use random::{Delay, Stream, Streams, bernoulli};

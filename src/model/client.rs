@@ -18,7 +18,7 @@ use std::collections::BinaryHeap;
 
 use rand::RngExt;
 
-use crate::engine::{EventQueue, SimTime, Stream, Streams};
+use crate::engine::{SimTime, Stream, Streams};
 
 use super::api::{JobRef, Request};
 use super::config::{ClientKind, Config, IndexList, Jitter, Retry};
@@ -43,6 +43,36 @@ pub struct Clients {
     /// The earliest wake-up event scheduled, if any.
     wake_at: Option<SimTime>,
     clients: Vec<ClientRuntime>,
+    /// `(client, target, attempt)` of the retryable answers on their way to a client.
+    answers: Parked,
+}
+
+/// Values waiting for an event that carries only their slot; freed slots are reused, so the
+/// table never grows beyond the number of answers in flight at once.
+#[derive(Default)]
+struct Parked {
+    slots: Vec<(u32, u32, u32)>,
+    free: Vec<u32>,
+}
+
+impl Parked {
+    fn park(&mut self, value: (u32, u32, u32)) -> u32 {
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = value;
+                slot
+            }
+            None => {
+                self.slots.push(value);
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    fn take(&mut self, slot: u32) -> (u32, u32, u32) {
+        self.free.push(slot);
+        self.slots[slot as usize]
+    }
 }
 
 fn resolve_job(cfg: &Config, id: &str) -> JobRef {
@@ -97,7 +127,7 @@ impl Clients {
                 }
             })
             .collect();
-        Clients { agenda: BinaryHeap::new(), sequence: 0, wake_at: None, clients }
+        Clients { agenda: BinaryHeap::new(), sequence: 0, wake_at: None, clients, answers: Parked::default() }
     }
 }
 
@@ -148,7 +178,7 @@ impl<R: Recorder> Model<R> {
         c.sequence += 1;
         if c.wake_at.is_none_or(|w| at < w) {
             c.wake_at = Some(at);
-            self.queue.push(at, Event::ClientWake);
+            self.schedule_at(at, Event::ClientWake);
         }
     }
 
@@ -167,7 +197,7 @@ impl<R: Recorder> Model<R> {
         if let Some(&Reverse((at, ..))) = self.clients.agenda.peek() {
             if self.clients.wake_at.is_none_or(|w| at < w) {
                 self.clients.wake_at = Some(at);
-                self.queue.push(at, Event::ClientWake);
+                self.schedule_at(at, Event::ClientWake);
             }
         }
     }
@@ -191,13 +221,15 @@ impl<R: Recorder> Model<R> {
         let (error, responded) = self.call_api(client, account, request, target, attempt);
         if let (Some(error), Some(retry)) = (error, retry) {
             if error.is_retryable() && attempt < retry.max_attempts {
-                self.queue.push(responded, Event::Answer { client, target, attempt });
+                let slot = self.clients.answers.park((client, target, attempt));
+                self.schedule_at(responded, Event::Answer(slot));
             }
         }
     }
 
     /// A retryable error reached the client: the call goes back on the agenda after a backoff.
-    pub(super) fn answer(&mut self, client: u32, target: u32, attempt: u32) {
+    pub(super) fn answer(&mut self, slot: u32) {
+        let (client, target, attempt) = self.clients.answers.take(slot);
         let rt = &mut self.clients.clients[client as usize];
         let retry = rt.retry.expect("answers are only scheduled for clients that retry");
         let wait = backoff(&retry, attempt, &mut rt.jitter);

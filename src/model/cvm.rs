@@ -101,13 +101,8 @@ impl<R: Recorder> Model<R> {
         if !queue.turn_scheduled {
             queue.turn_scheduled = true;
             let at = queue.next_turn(now);
-            self.queue_push(at, Event::CvmCallTurn(kind));
+            self.schedule_at(at, Event::CvmCallTurn(kind));
         }
-    }
-
-    fn queue_push(&mut self, at: SimTime, event: Event) {
-        use crate::engine::EventQueue;
-        self.queue.push(at, event);
     }
 
     pub(super) fn cvm_call_turn(&mut self, kind: CallKind) {
@@ -128,7 +123,7 @@ impl<R: Recorder> Model<R> {
                 queue.turn_scheduled = false;
             } else {
                 let at = queue.next_turn(now);
-                self.queue_push(at, Event::CvmCallTurn(kind));
+                self.schedule_at(at, Event::CvmCallTurn(kind));
             }
             self.make_call(call);
             return;

@@ -62,7 +62,7 @@ pub struct TaskRuntime {
 pub(super) fn build_tables(cfg: &Config) -> (Vec<JobRuntime>, Vec<TaskRuntime>, Vec<Instance>) {
     let mut jobs = Vec::with_capacity(cfg.jobs.len());
     let mut tasks = Vec::new();
-    let mut instances = Vec::with_capacity(cfg.total_instances() as usize);
+    let mut instances = crate::engine::table_with_capacity(cfg.total_instances() as usize);
     for (j, job) in cfg.jobs.iter().enumerate() {
         let first_task = tasks.len() as u32;
         let first_instance = instances.len() as u32;

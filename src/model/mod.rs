@@ -34,6 +34,7 @@ pub mod client;
 pub mod config;
 pub mod cvm;
 pub mod environment;
+mod event;
 pub mod ids;
 pub mod instance;
 pub mod job;
@@ -56,37 +57,9 @@ use api::Gateway;
 use client::Clients;
 use cvm::{CallQueue, Cvm};
 use environment::NamedEnvironment;
+use event::{Event, Queued};
 use job_termination::JobTerminations;
 use quota::Quota;
-
-/// Something that will happen. Events carry indices only, so they stay small and `Copy`.
-#[derive(Clone, Copy, Debug)]
-enum Event {
-    JobSubmitted(u32),
-    JobPending(u32),
-    /// A rate-limited CVM call queue may make its next call.
-    CvmCallTurn(cvm::CallKind),
-    CvmCreationDone(u32),
-    CvmTerminationDone(u32),
-    NodeRestarted(u32),
-    RunEnded {
-        instance: u32,
-        generation: u32,
-    },
-    RunInterrupted {
-        instance: u32,
-        generation: u32,
-    },
-    BypassTick(u32),
-    WalkStep(u32),
-    ClientWake,
-    /// A retryable error reached a client that retries.
-    Answer {
-        client: u32,
-        target: u32,
-        attempt: u32,
-    },
-}
 
 /// Stream numbers: fixed forever, so that a scenario keeps its draws across versions that add
 /// components.
@@ -152,7 +125,7 @@ struct Tally {
 pub struct Model<R: Recorder> {
     cfg: Config,
     now: SimTime,
-    queue: RadixQueue<Event>,
+    queue: RadixQueue<Queued>,
     events: u64,
     rec: R,
     jobs: Vec<JobRuntime>,
@@ -217,10 +190,10 @@ impl<R: Recorder> Model<R> {
             rec: recorder,
             jobs,
             tasks,
-            times: vec![InstanceTimes::default(); times_len],
+            times: crate::engine::table_of(times_len, InstanceTimes::default()),
             instances,
             // One CVM per instance is the common case; retries and nodes grow it.
-            cvms: Vec::with_capacity(times_len),
+            cvms: crate::engine::table_with_capacity(times_len),
             envs: cfg.environments.iter().map(|_| NamedEnvironment::default()).collect(),
             quota: Quota::new(cfg.backend.quota_max_cvms),
             create_calls: CallQueue::new(cfg.backend.cvm.create_rate_limit),
@@ -246,14 +219,18 @@ impl<R: Recorder> Model<R> {
         for env in 0..self.envs.len() as u32 {
             self.create_nodes(env);
         }
-        for (j, job) in self.cfg.jobs.iter().enumerate() {
-            self.queue.push(job.submit_at, Event::JobSubmitted(j as u32));
+        for j in 0..self.cfg.jobs.len() {
+            self.schedule_at(self.cfg.jobs[j].submit_at, Event::JobSubmitted(j as u32));
         }
         self.schedule_first_calls();
     }
 
     fn schedule(&mut self, delay: SimTime, event: Event) {
-        self.queue.push(self.now + delay, event);
+        self.schedule_at(self.now + delay, event);
+    }
+
+    fn schedule_at(&mut self, at: SimTime, event: Event) {
+        self.queue.push(at, Queued::from(event));
     }
 
     /// Runs until no event is left or the next one is after the horizon.
@@ -271,7 +248,7 @@ impl<R: Recorder> Model<R> {
             self.prefetch_ahead();
             self.now = time;
             self.events += 1;
-            self.handle(event);
+            self.handle(Event::from(event));
             if self.events % every == 0 {
                 progress(self.now, self.events);
             }
@@ -284,15 +261,17 @@ impl<R: Recorder> Model<R> {
     fn prefetch_ahead(&self) {
         const FAR: usize = 8;
         const NEAR: usize = 4;
-        match self.queue.peek(FAR) {
-            Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) => prefetch(&self.cvms[*c as usize]),
+        match self.queue.peek(FAR).map(|&e| Event::from(e)) {
+            Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) => prefetch(&self.cvms[c as usize]),
             Some(Event::RunEnded { instance, .. } | Event::RunInterrupted { instance, .. }) => {
-                prefetch(&self.instances[*instance as usize])
+                prefetch(&self.instances[instance as usize])
             }
             _ => {}
         }
-        if let Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) = self.queue.peek(NEAR) {
-            if let cvm::Owner::Instance(i) = self.cvms[*c as usize].owner {
+        if let Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) =
+            self.queue.peek(NEAR).map(|&e| Event::from(e))
+        {
+            if let cvm::Owner::Instance(i) = self.cvms[c as usize].owner {
                 prefetch(&self.instances[i as usize]);
                 prefetch(&self.times[i as usize]);
             }
@@ -312,7 +291,7 @@ impl<R: Recorder> Model<R> {
             Event::BypassTick(c) => self.bypass_tick(c),
             Event::WalkStep(w) => self.walk_step(w),
             Event::ClientWake => self.client_wake(),
-            Event::Answer { client, target, attempt } => self.answer(client, target, attempt),
+            Event::Answer(slot) => self.answer(slot),
         }
     }
 
