@@ -120,7 +120,7 @@ impl<E: Copy> RadixQueue<E> {
         Some(&self.front[at].1)
     }
 
-    #[inline]
+    #[inline(always)]
     fn place(&mut self, time: u64, event: E) {
         let diff = time ^ self.base;
         let level = if diff == 0 { 0 } else { (63 - diff.leading_zeros() as usize) / 8 };
@@ -174,6 +174,7 @@ impl<E: Copy> RadixQueue<E> {
     }
 
     /// Moves the earliest bucketed events into the empty `front`; false when there are none.
+    #[inline(never)]
     fn refill_front(&mut self) -> bool {
         debug_assert!(self.front.is_empty());
         loop {

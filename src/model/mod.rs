@@ -225,10 +225,12 @@ impl<R: Recorder> Model<R> {
         self.schedule_first_calls();
     }
 
+    #[inline]
     fn schedule(&mut self, delay: SimTime, event: Event) {
         self.schedule_at(self.now + delay, event);
     }
 
+    #[inline]
     fn schedule_at(&mut self, at: SimTime, event: Event) {
         self.queue.push(at, Queued::from(event));
     }
