@@ -34,16 +34,52 @@ pub enum Owner {
     Node(u32),
 }
 
+/// A CVM: 8 bytes, so that the million of a big run take little cache. The owner's kind and
+/// the CVM's flags share one byte.
 #[derive(Clone, Debug)]
 pub struct Cvm {
+    /// The owning instance, or the environment of a node.
+    owner_index: u32,
     pub state: CvmState,
-    pub owner: Owner,
-    /// Decided at the create call: the creation ends `LAUNCH_FAILED`.
-    launch_fails: bool,
-    /// A termination was registered in the bypass while the CVM was being created.
-    pub(super) bypass_registered: bool,
-    /// A terminate call was requested (made or waiting in the queue).
-    terminate_requested: bool,
+    flags: u8,
+}
+
+const _: () = assert!(size_of::<Cvm>() == 8);
+
+/// The owner is a named environment (the CVM is a node).
+const NODE: u8 = 1;
+/// Decided at the create call: the creation ends `LAUNCH_FAILED`.
+const LAUNCH_FAILS: u8 = 2;
+/// A termination was registered in the bypass while the CVM was being created.
+const BYPASS_REGISTERED: u8 = 4;
+/// A terminate call was requested (made or waiting in the queue).
+const TERMINATE_REQUESTED: u8 = 8;
+
+impl Cvm {
+    fn new(owner: Owner, launch_fails: bool) -> Self {
+        let (owner_index, node) = match owner {
+            Owner::Instance(i) => (i, 0),
+            Owner::Node(env) => (env, NODE),
+        };
+        let flags = node | if launch_fails { LAUNCH_FAILS } else { 0 };
+        Cvm { owner_index, state: CvmState::Pending, flags }
+    }
+
+    pub fn owner(&self) -> Owner {
+        if self.flags & NODE != 0 { Owner::Node(self.owner_index) } else { Owner::Instance(self.owner_index) }
+    }
+
+    fn launch_fails(&self) -> bool {
+        self.flags & LAUNCH_FAILS != 0
+    }
+
+    pub(super) fn bypass_registered(&self) -> bool {
+        self.flags & BYPASS_REGISTERED != 0
+    }
+
+    pub(super) fn register_bypass(&mut self) {
+        self.flags |= BYPASS_REGISTERED;
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,7 +181,7 @@ impl<R: Recorder> Model<R> {
         let cvm = &mut self.cvms[c as usize];
         let from = cvm.state;
         cvm.state = to;
-        let entity = match cvm.owner {
+        let entity = match cvm.owner() {
             Owner::Instance(_) => Entity::Cvm(c),
             Owner::Node(_) => Entity::Node(c),
         };
@@ -159,13 +195,7 @@ impl<R: Recorder> Model<R> {
             Claimant::Node { env } => Owner::Node(env),
         };
         let launch_fails = bernoulli(&mut self.rng.creation_failure, self.cfg.backend.cvm.creation_failure_rate);
-        self.cvms.push(Cvm {
-            state: CvmState::Pending,
-            owner,
-            launch_fails,
-            bypass_registered: false,
-            terminate_requested: false,
-        });
+        self.cvms.push(Cvm::new(owner, launch_fails));
         let entity = if matches!(owner, Owner::Node(_)) { Entity::Node(c) } else { Entity::Cvm(c) };
         self.record(entity, None, CvmState::Pending.as_str(), "create_call");
         self.occupancy_changed(1, 0);
@@ -181,7 +211,7 @@ impl<R: Recorder> Model<R> {
 
     pub(super) fn cvm_creation_done(&mut self, c: u32) {
         let cvm = &self.cvms[c as usize];
-        let (owner, launch_fails, bypass) = (cvm.owner, cvm.launch_fails, cvm.bypass_registered);
+        let (owner, launch_fails, bypass) = (cvm.owner(), cvm.launch_fails(), cvm.bypass_registered());
         if launch_fails {
             self.set_cvm_state(c, CvmState::LaunchFailed, "creation_failed");
             if let Owner::Instance(i) = owner {
@@ -222,10 +252,10 @@ impl<R: Recorder> Model<R> {
     /// Asks for a terminate call; a CVM already asked for is left alone.
     pub(super) fn request_cvm_termination(&mut self, c: u32) {
         let cvm = &mut self.cvms[c as usize];
-        if cvm.terminate_requested {
+        if cvm.flags & TERMINATE_REQUESTED != 0 {
             return;
         }
-        cvm.terminate_requested = true;
+        cvm.flags |= TERMINATE_REQUESTED;
         self.enqueue_call(CallKind::Terminate, Call::Terminate(c));
     }
 
@@ -237,7 +267,7 @@ impl<R: Recorder> Model<R> {
 
     pub(super) fn cvm_termination_done(&mut self, c: u32) {
         self.set_cvm_state(c, CvmState::Terminated, "terminated");
-        if let Owner::Instance(i) = self.cvms[c as usize].owner {
+        if let Owner::Instance(i) = self.cvms[c as usize].owner() {
             let inst = &self.instances[i as usize];
             if inst.cvm == c && inst.is_being_terminated() {
                 self.termination_complete(i);

@@ -32,7 +32,7 @@ impl<R: Recorder> Model<R> {
     }
 
     pub(super) fn node_freed(&mut self, node: u32) {
-        let super::cvm::Owner::Node(env) = self.cvms[node as usize].owner else {
+        let super::cvm::Owner::Node(env) = self.cvms[node as usize].owner() else {
             unreachable!("only nodes return to a pool")
         };
         self.envs[env as usize].free_nodes.push_back(node);

@@ -48,6 +48,8 @@ pub struct Instance {
     flags: u8,
 }
 
+const _: () = assert!(size_of::<Instance>() == 16);
+
 /// When a task instance's termination was asked for and completed.
 #[derive(Clone, Debug)]
 pub struct InstanceTimes {

@@ -273,7 +273,7 @@ impl<R: Recorder> Model<R> {
         if let Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) =
             self.queue.peek(NEAR).map(|&e| Event::from(e))
         {
-            if let cvm::Owner::Instance(i) = self.cvms[c as usize].owner {
+            if let cvm::Owner::Instance(i) = self.cvms[c as usize].owner() {
                 prefetch(&self.instances[i as usize]);
                 prefetch(&self.times[i as usize]);
             }

@@ -63,7 +63,7 @@ impl<R: Recorder> Model<R> {
                 match cvm_state {
                     Some(CvmState::Pending) => {
                         self.set_path(i, TerminationPath::Bypass, Some(requested));
-                        self.cvms[cvm as usize].bypass_registered = true;
+                        self.cvms[cvm as usize].register_bypass();
                     }
                     Some(CvmState::Running | CvmState::ShuttingDown) => {
                         self.set_path(i, TerminationPath::Cvm, Some(requested));
