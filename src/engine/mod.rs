@@ -7,7 +7,7 @@
 //!   ever decides which event runs first.
 //! - [`EventQueue`]: pending events ordered by `(time, sequence number)`, so that events due at
 //!   the same instant run in the order they were scheduled. [`RadixQueue`] is the one the model
-//!   uses (time never goes backwards, which a radix heap exploits); [`HeapQueue`] is the textbook
+//!   uses (time never goes backwards, which its radix buckets exploit); [`HeapQueue`] is the textbook
 //!   binary heap kept as a reference for tests and benchmarks.
 //! - [`Streams`]: one ChaCha8 stream per model component, all derived from the scenario's seed,
 //!   and [`Delay`], a distribution of durations sampled from such a stream and quantised to

@@ -33,9 +33,11 @@ pub trait EventQueue<E> {
 /// range. A push into that range is inserted at its place, found from the soon end since short
 /// delays are the common case; a push beyond it goes to its bucket in O(1).
 ///
-/// Buckets are chains of fixed-size blocks drawn from one pool, most recently freed first: an
-/// event moved or pushed lands in memory that was just in use, still in cache, and the queue's
-/// memory follows the number of pending events rather than the largest size of every bucket.
+/// Buckets are chains of blocks of up to 256 events drawn from one pool, most recently freed
+/// first: an event moved or pushed lands in memory that was just in use, still in cache, and the
+/// queue's memory follows the number of pending events rather than the largest size of every
+/// bucket. A block the pool cannot provide starts at 8 events and doubles, so a small run does
+/// not touch pages it never fills.
 ///
 /// Every event moves a bounded number of times and no payload is compared: O(1) amortised per
 /// event, against O(log n) for a binary heap. The sorted front also lets the caller look a few
@@ -66,7 +68,7 @@ pub struct RadixQueue<E> {
     len: usize,
 }
 
-/// A vector that never holds more than [`BLOCK`] events, so it never reallocates.
+/// A vector of at most [`BLOCK`] events (its capacity a power of two up to that).
 type Block<E> = Vec<(u64, E)>;
 
 /// The block being filled is kept in the bucket itself, so that a push reaches it without
@@ -86,6 +88,7 @@ impl<E> Default for Bucket<E> {
 const LEVELS: usize = 8;
 const DIGITS: usize = 256;
 const BLOCK: usize = 256;
+const FIRST_BLOCK: usize = 8;
 
 /// At most this many events are sorted into `front` at a time: enough to look ahead, few enough
 /// that sorting and inserting stay cheap.
@@ -126,11 +129,15 @@ impl<E: Copy> RadixQueue<E> {
         let level = if diff == 0 { 0 } else { (63 - diff.leading_zeros() as usize) / 8 };
         let digit = ((time >> (8 * level)) & 0xff) as usize;
         let bucket = &mut self.buckets[level * DIGITS + digit];
-        if bucket.filling.len() == BLOCK {
-            let fresh = self.pool.pop().unwrap_or_else(|| Vec::with_capacity(BLOCK));
-            bucket.full.push(std::mem::replace(&mut bucket.filling, fresh));
-        } else if bucket.filling.capacity() == 0 {
-            bucket.filling = self.pool.pop().unwrap_or_else(|| Vec::with_capacity(BLOCK));
+        if bucket.filling.len() == bucket.filling.capacity() {
+            // A new block starts small and doubles up to BLOCK, so that a small run does not
+            // pay for pages it never fills; a full-size block is chained instead.
+            if bucket.filling.capacity() == 0 {
+                bucket.filling = self.pool.pop().unwrap_or_else(|| Vec::with_capacity(FIRST_BLOCK));
+            } else if bucket.filling.capacity() >= BLOCK {
+                let fresh = self.pool.pop().unwrap_or_else(|| Vec::with_capacity(FIRST_BLOCK));
+                bucket.full.push(std::mem::replace(&mut bucket.filling, fresh));
+            }
         }
         bucket.filling.push((time, event));
         bucket.count += 1;
