@@ -26,7 +26,7 @@ pub trait EventQueue<E> {
 /// before every bucket of the level above. Level 0's buckets each hold a single instant.
 ///
 /// Pops come from `front`, sorted latest first so that a pop is `Vec::pop`. When it runs dry,
-/// the lowest non-empty bucket is taken. If it holds more than [`FRONT_BATCH`] events it is
+/// the lowest non-empty bucket is taken. If it holds more than `FRONT_BATCH` (256) events it is
 /// split one level down around its own start (so an event moves down at most 7 times in its
 /// life); otherwise it, and the non-empty buckets right after it on the same level while the
 /// total stays within `FRONT_BATCH`, are sorted into `front`, which then covers their whole time

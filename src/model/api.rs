@@ -28,11 +28,12 @@ use super::{Model, Recorder};
 pub enum Action {
     TerminateTaskInstance,
     TerminateJob,
+    CancelTask,
 }
 
 impl Action {
-    pub const COUNT: usize = 2;
-    pub const ALL: [Action; Action::COUNT] = [Action::TerminateTaskInstance, Action::TerminateJob];
+    pub const COUNT: usize = 3;
+    pub const ALL: [Action; Action::COUNT] = [Action::TerminateTaskInstance, Action::TerminateJob, Action::CancelTask];
 
     pub fn index(self) -> usize {
         self as usize
@@ -42,12 +43,16 @@ impl Action {
         match self {
             Action::TerminateTaskInstance => "TerminateTaskInstance",
             Action::TerminateJob => "TerminateJob",
+            Action::CancelTask => "CancelTask",
         }
     }
 
-    /// The documented default limit, in calls per second (seeds 000, 001, 002).
+    /// The documented default limit, in calls per second (seeds 000 to 003).
     pub fn default_limit(self) -> u32 {
-        2
+        match self {
+            Action::TerminateTaskInstance | Action::TerminateJob => 2,
+            Action::CancelTask => 20,
+        }
     }
 }
 
@@ -61,10 +66,13 @@ pub enum ErrorCode {
     ResourceNotFoundTaskInstance,
     UnsupportedOperation,
     UnsupportedOperationTerminateOperationWithEnvId,
+    FailedOperationAnotherRequestProcessing,
+    InvalidParameterInvalidTaskId,
+    InvalidParameterTaskAlreadyFinished,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 11] = [
         ErrorCode::InternalError,
         ErrorCode::InvalidParameterJobIdMalformed,
         ErrorCode::RequestLimitExceeded,
@@ -73,6 +81,9 @@ impl ErrorCode {
         ErrorCode::ResourceNotFoundTaskInstance,
         ErrorCode::UnsupportedOperation,
         ErrorCode::UnsupportedOperationTerminateOperationWithEnvId,
+        ErrorCode::FailedOperationAnotherRequestProcessing,
+        ErrorCode::InvalidParameterInvalidTaskId,
+        ErrorCode::InvalidParameterTaskAlreadyFinished,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +98,9 @@ impl ErrorCode {
             ErrorCode::UnsupportedOperationTerminateOperationWithEnvId => {
                 "UnsupportedOperation.TerminateOperationWithEnvId"
             }
+            ErrorCode::FailedOperationAnotherRequestProcessing => "FailedOperation.AnotherRequestProcessing",
+            ErrorCode::InvalidParameterInvalidTaskId => "InvalidParameter.InvalidTaskId",
+            ErrorCode::InvalidParameterTaskAlreadyFinished => "InvalidParameter.TaskAlreadyFinished",
         }
     }
 
@@ -116,6 +130,10 @@ pub enum Request {
     TerminateJob {
         job: JobRef,
     },
+    /// `task`: the DLC task's index, `None` when the id is malformed or names no task.
+    CancelTask {
+        task: Option<u32>,
+    },
 }
 
 impl Request {
@@ -123,6 +141,7 @@ impl Request {
         match self {
             Request::TerminateTaskInstance { .. } => Action::TerminateTaskInstance,
             Request::TerminateJob { .. } => Action::TerminateJob,
+            Request::CancelTask { .. } => Action::CancelTask,
         }
     }
 }
@@ -243,6 +262,7 @@ impl<R: Recorder> Model<R> {
             match request {
                 Request::TerminateTaskInstance { job, task, index } => self.terminate_task_instance(job, task, index),
                 Request::TerminateJob { job } => self.terminate_job(job),
+                Request::CancelTask { task } => self.cancel_task(task),
             }
         };
         let responded = self.now + self.cfg.backend.api.latency.sample(&mut self.rng.api_latency);

@@ -22,7 +22,7 @@ use crate::engine::{SimTime, Stream, Streams};
 
 use super::api::{JobRef, Request};
 use super::config::{ClientKind, Config, IndexList, Jitter, Retry};
-use super::ids::is_job_id;
+use super::ids::{is_dlc_task_id, is_job_id};
 use super::{Event, Model, Recorder, stream_id};
 
 /// A call due: (time, client, sequence, target position, attempt).
@@ -31,6 +31,8 @@ type Due = Reverse<(SimTime, u32, u64, u32, u32)>;
 struct ClientRuntime {
     account: u32,
     job: JobRef,
+    /// The DLC task a `cancel_task` client names, when its id is one of the scenario's.
+    dlc_task: Option<u32>,
     /// Global task index (TerminateTaskInstance clients naming an existing task).
     task: Option<u32>,
     retry: Option<Retry>,
@@ -91,6 +93,8 @@ impl Clients {
             task_base.push(next);
             next += job.tasks.len() as u32;
         }
+        let dlc_index: std::collections::HashMap<&str, u32> =
+            cfg.dlc_tasks.iter().enumerate().map(|(t, task)| (task.id.as_str(), t as u32)).collect();
         let clients = cfg
             .clients
             .iter()
@@ -103,7 +107,14 @@ impl Clients {
                         accounts.len() - 1
                     }
                 } as u32;
+                let dlc_task = match &c.kind {
+                    ClientKind::CancelTask { task_id, .. } if is_dlc_task_id(task_id) => {
+                        dlc_index.get(task_id.as_str()).copied()
+                    }
+                    _ => None,
+                };
                 let (job, task) = match &c.kind {
+                    ClientKind::CancelTask { .. } => (JobRef::Unknown, None),
                     ClientKind::TerminateJob { job, .. } => (resolve_job(cfg, job), None),
                     ClientKind::TerminateTaskInstances { job, task, .. } => {
                         let job = resolve_job(cfg, job);
@@ -121,6 +132,7 @@ impl Clients {
                 ClientRuntime {
                     account,
                     job,
+                    dlc_task,
                     task,
                     retry: c.retry,
                     jitter: streams.stream(stream_id::CLIENT_JITTER + k as u64),
@@ -134,7 +146,7 @@ impl Clients {
 /// When the `target`-th call of a client is first sent.
 fn first_send_time(kind: &ClientKind, target: u32) -> SimTime {
     match kind {
-        ClientKind::TerminateJob { at, .. } => *at,
+        ClientKind::TerminateJob { at, .. } | ClientKind::CancelTask { at, .. } => *at,
         ClientKind::TerminateTaskInstances { at, rate, .. } => {
             *at + SimTime((f64::from(target) * 1e6 / rate).round() as u64)
         }
@@ -143,7 +155,7 @@ fn first_send_time(kind: &ClientKind, target: u32) -> SimTime {
 
 fn call_count(kind: &ClientKind) -> usize {
     match kind {
-        ClientKind::TerminateJob { .. } => 1,
+        ClientKind::TerminateJob { .. } | ClientKind::CancelTask { .. } => 1,
         ClientKind::TerminateTaskInstances { indices, .. } => indices.len(),
     }
 }
@@ -211,6 +223,7 @@ impl<R: Recorder> Model<R> {
         let rt = &self.clients.clients[client as usize];
         let request = match &self.cfg.clients[client as usize].kind {
             ClientKind::TerminateJob { .. } => Request::TerminateJob { job: rt.job },
+            ClientKind::CancelTask { .. } => Request::CancelTask { task: rt.dlc_task },
             ClientKind::TerminateTaskInstances { indices, .. } => Request::TerminateTaskInstance {
                 job: rt.job,
                 task: rt.task,

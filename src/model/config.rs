@@ -16,6 +16,24 @@ pub struct Config {
     pub environments: Vec<Environment>,
     pub jobs: Vec<Job>,
     pub clients: Vec<Client>,
+    /// DLC tasks (SPEC §1.8), in file order.
+    pub dlc_tasks: Vec<DlcTask>,
+}
+
+/// A DLC task: the time it spends in each state, and how it fails and is cancelled.
+#[derive(Clone, Debug)]
+pub struct DlcTask {
+    /// A UUID, checked by the loader.
+    pub id: String,
+    pub submit_at: SimTime,
+    pub queued: Delay,
+    pub initializing: Delay,
+    pub running: Delay,
+    pub writing_data: Delay,
+    /// Share of tasks that end `FAILED` at the end of `running`.
+    pub failure_rate: f64,
+    /// From an accepted CancelTask to `CANCELLED`.
+    pub cancel_delay: Delay,
 }
 
 #[derive(Clone, Debug)]
@@ -125,6 +143,8 @@ pub enum ClientKind {
     TerminateJob { at: SimTime, job: String },
     /// The i-th index of the list is sent at `at + i / rate`.
     TerminateTaskInstances { at: SimTime, job: String, task: String, indices: IndexList, rate: f64 },
+    /// One DLC CancelTask at `at` (the id may be malformed or unknown on purpose).
+    CancelTask { at: SimTime, task_id: String },
 }
 
 /// Task instance indices as a client names them. They may name indices that do not exist (an

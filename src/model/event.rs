@@ -35,6 +35,12 @@ pub(super) enum Event {
     /// A retryable error reached a client that retries: the slot of its details in the
     /// clients' table of pending answers.
     Answer(u32),
+    /// A DLC task appears, `QUEUED`.
+    DlcSubmitted(u32),
+    /// A DLC task's time in its current state is up.
+    DlcStageDone(u32),
+    /// An accepted CancelTask takes effect.
+    DlcCancelDone(u32),
 }
 
 /// An [`Event`] packed into eight bytes: the kind in the low byte, an index in the high half,
@@ -61,6 +67,9 @@ impl From<Event> for Queued {
             Event::WalkStep(w) => (9, 0, w),
             Event::ClientWake => (10, 0, 0),
             Event::Answer(slot) => (11, 0, slot),
+            Event::DlcSubmitted(t) => (12, 0, t),
+            Event::DlcStageDone(t) => (13, 0, t),
+            Event::DlcCancelDone(t) => (14, 0, t),
         };
         debug_assert!(instance < 1 << 24);
         Queued(kind | u64::from(instance) << 8 | u64::from(index) << 32)
@@ -86,6 +95,9 @@ impl From<Queued> for Event {
             9 => Event::WalkStep(index),
             10 => Event::ClientWake,
             11 => Event::Answer(index),
+            12 => Event::DlcSubmitted(index),
+            13 => Event::DlcStageDone(index),
+            14 => Event::DlcCancelDone(index),
             kind => unreachable!("no event kind {kind} is ever packed"),
         }
     }
@@ -110,6 +122,9 @@ mod tests {
                 Event::BypassTick(n),
                 Event::WalkStep(n),
                 Event::Answer(n),
+                Event::DlcSubmitted(n),
+                Event::DlcStageDone(n),
+                Event::DlcCancelDone(n),
             ]);
             for instance in [0, 1, last_instance] {
                 events.push(Event::RunEnded { instance, generation: n });

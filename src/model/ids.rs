@@ -43,6 +43,16 @@ fn has_suffix_of_eight(id: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.len() == 8 && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
+/// A DLC `TaskId`: a UUID in its 8-4-4-4-12 hexadecimal form, e.g.
+/// `4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564` (seed 003).
+pub fn is_dlc_task_id(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
 /// `job-` + 8 lowercase letters or digits, e.g. `job-rybewp57`.
 pub fn is_job_id(id: &str) -> bool {
     has_suffix_of_eight(id, "job-")

@@ -13,8 +13,9 @@
 //!   the CVM exists (`bypass`). Named environments either reject it or restart the node.
 //! - **TerminateJob** ([`job_termination`]): queued for a pool of backend workers that apply the
 //!   above to every instance of the job, one after another, at a fixed cost per instance.
+//! - **CancelTask** ([`dlc`]): cancels a DLC task, a sibling service's job with states of its own.
 //!
-//! Both go through a **gateway** ([`api`]) that enforces per-account rate limits, injects
+//! All go through a **gateway** ([`api`]) that enforces per-account rate limits, injects
 //! `InternalError`, and answers after a latency. **Clients** ([`client`]) send calls on a schedule
 //! and retry with backoff. The backend's own calls to the CVM service may be rate limited too
 //! ([`cvm`]): they then wait in FIFO queues.
@@ -33,6 +34,7 @@ pub mod bypass;
 pub mod client;
 pub mod config;
 pub mod cvm;
+pub mod dlc;
 pub mod environment;
 mod event;
 pub mod ids;
@@ -74,6 +76,9 @@ mod stream_id {
     pub const INTERRUPTION: u64 = 8;
     pub const API_LATENCY: u64 = 9;
     pub const API_FAULT: u64 = 10;
+    pub const DLC_STAGE: u64 = 11;
+    pub const DLC_FAILURE: u64 = 12;
+    pub const DLC_CANCEL: u64 = 13;
     /// Client `k` draws its jitter from stream `CLIENT_JITTER + k`.
     pub const CLIENT_JITTER: u64 = 1 << 32;
 }
@@ -89,6 +94,9 @@ struct Rngs {
     interruption: Stream,
     api_latency: Stream,
     api_fault: Stream,
+    dlc_stage: Stream,
+    dlc_failure: Stream,
+    dlc_cancel: Stream,
 }
 
 impl Rngs {
@@ -104,6 +112,9 @@ impl Rngs {
             interruption: streams.stream(stream_id::INTERRUPTION),
             api_latency: streams.stream(stream_id::API_LATENCY),
             api_fault: streams.stream(stream_id::API_FAULT),
+            dlc_stage: streams.stream(stream_id::DLC_STAGE),
+            dlc_failure: streams.stream(stream_id::DLC_FAILURE),
+            dlc_cancel: streams.stream(stream_id::DLC_CANCEL),
         }
     }
 }
@@ -140,6 +151,7 @@ pub struct Model<R: Recorder> {
     job_terminations: JobTerminations,
     gateway: Gateway,
     clients: Clients,
+    dlc: Vec<dlc::DlcTaskRuntime>,
     rng: Rngs,
     interruption: Option<Delay>,
     tally: Tally,
@@ -164,6 +176,8 @@ pub struct Outcome {
     pub instances: Vec<Instance>,
     pub times: Vec<InstanceTimes>,
     pub requests: RequestTotals,
+    /// DLC tasks, in file order.
+    pub dlc: Vec<dlc::DlcTaskRuntime>,
     pub events: u64,
     /// The time of the last state change.
     pub sim_end: SimTime,
@@ -204,6 +218,7 @@ impl<R: Recorder> Model<R> {
             ),
             gateway: Gateway::new(&cfg),
             clients: Clients::new(&cfg, streams),
+            dlc: vec![dlc::DlcTaskRuntime::default(); cfg.dlc_tasks.len()],
             rng: Rngs::new(streams),
             interruption,
             tally: Tally::default(),
@@ -221,6 +236,9 @@ impl<R: Recorder> Model<R> {
         }
         for j in 0..self.cfg.jobs.len() {
             self.schedule_at(self.cfg.jobs[j].submit_at, Event::JobSubmitted(j as u32));
+        }
+        for t in 0..self.cfg.dlc_tasks.len() {
+            self.schedule_at(self.cfg.dlc_tasks[t].submit_at, Event::DlcSubmitted(t as u32));
         }
         self.schedule_first_calls();
     }
@@ -294,6 +312,9 @@ impl<R: Recorder> Model<R> {
             Event::WalkStep(w) => self.walk_step(w),
             Event::ClientWake => self.client_wake(),
             Event::Answer(slot) => self.answer(slot),
+            Event::DlcSubmitted(t) => self.dlc_submitted(t),
+            Event::DlcStageDone(t) => self.dlc_stage_done(t),
+            Event::DlcCancelDone(t) => self.dlc_cancel_done(t),
         }
     }
 
@@ -324,6 +345,7 @@ impl<R: Recorder> Model<R> {
             instances: self.instances,
             times: self.times,
             requests: self.gateway.totals(),
+            dlc: self.dlc,
             events: self.events,
             sim_end: end,
             peak_cvms: self.tally.peak_cvms,

@@ -15,6 +15,8 @@ pub enum Entity {
     Cvm(u32),
     /// A CVM serving as a named environment's compute node.
     Node(u32),
+    /// A DLC task (index into the scenario's `dlc.tasks`).
+    DlcTask(u32),
 }
 
 /// One API call, complete with its answer (the answer time is known when the call takes effect).

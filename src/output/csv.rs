@@ -59,6 +59,7 @@ pub struct Names {
     /// binary search.
     task_starts: Vec<u32>,
     clients: Vec<(String, String)>,
+    dlc_ids: Vec<String>,
 }
 
 impl Names {
@@ -79,6 +80,7 @@ impl Names {
             task_labels,
             task_starts,
             clients: cfg.clients.iter().map(|c| (escape(&c.name), escape(&c.account))).collect(),
+            dlc_ids: cfg.dlc_tasks.iter().map(|t| t.id.clone()).collect(),
         }
     }
 
@@ -101,6 +103,9 @@ impl Names {
             }
             Entity::Cvm(c) => out.write_all(b"cvm,").and_then(|_| out.write_all(&cvm_id(self.seed, c.into()))),
             Entity::Node(c) => out.write_all(b"node,").and_then(|_| out.write_all(&cvm_id(self.seed, c.into()))),
+            Entity::DlcTask(t) => {
+                out.write_all(b"dlc_task,").and_then(|_| out.write_all(self.dlc_ids[t as usize].as_bytes()))
+            }
         }
     }
 }
@@ -335,6 +340,7 @@ impl RowWriter {
         write!(out, ",{client},{account},{},", r.action.as_str())?;
         match &self.cfg.clients[r.client as usize].kind {
             ClientKind::TerminateJob { job, .. } => out.write_all(escape(job).as_bytes())?,
+            ClientKind::CancelTask { task_id, .. } => out.write_all(escape(task_id).as_bytes())?,
             ClientKind::TerminateTaskInstances { job, task, indices, .. } => {
                 let target = format!("{job}/{task}/{}", indices.get(r.target as usize));
                 out.write_all(escape(&target).as_bytes())?;

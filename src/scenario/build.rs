@@ -8,10 +8,10 @@ use std::sync::Arc;
 use crate::engine::{Delay, SimTime};
 use crate::expect::Expectation;
 use crate::model::config::{
-    Api, Backend, Client, ClientKind, Config, CreateFailedState, Cvm, EnvRef, Environment, FailedAction, IndexList,
-    Jitter, Job, NamedEnvPolicy, RateLimitAlgorithm, Retry, Task,
+    Api, Backend, Client, ClientKind, Config, CreateFailedState, Cvm, DlcTask, EnvRef, Environment, FailedAction,
+    IndexList, Jitter, Job, NamedEnvPolicy, RateLimitAlgorithm, Retry, Task,
 };
-use crate::model::ids::{is_env_id, is_job_id};
+use crate::model::ids::{is_dlc_task_id, is_env_id, is_job_id};
 
 use super::error::{InputError, JsonPath};
 use super::file::*;
@@ -137,21 +137,26 @@ pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> R
     let backend = build_backend(ctx, &file.backend)?;
     let environments = build_environments(ctx, &file.environments)?;
     let jobs = build_jobs(ctx, file, &environments)?;
-    let clients = build_clients(ctx, file, &jobs)?;
+    let dlc_tasks = build_dlc_tasks(ctx, file)?;
+    let clients = build_clients(ctx, file, &jobs, &dlc_tasks)?;
     let expectations = file
         .expect
         .iter()
         .map(|(metric, rule)| Expectation::parse(metric, rule).map_err(|e| ctx.err(&root.key("expect").key(metric), e)))
         .collect::<Result<Vec<_>>>()?;
-    let config = Config { name, seed: file.seed, horizon: file.horizon.0, backend, environments, jobs, clients };
+    let config =
+        Config { name, seed: file.seed, horizon: file.horizon.0, backend, environments, jobs, clients, dlc_tasks };
     Ok((config, expectations))
 }
 
 fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
     let p = JsonPath::root().key("backend");
     let api = p.key("api");
-    let limits =
-        [(b.api.limits.terminate_task_instance, "TerminateTaskInstance"), (b.api.limits.terminate_job, "TerminateJob")];
+    let limits = [
+        (b.api.limits.terminate_task_instance, "TerminateTaskInstance"),
+        (b.api.limits.terminate_job, "TerminateJob"),
+        (b.api.limits.cancel_task, "CancelTask"),
+    ];
     for (limit, action) in limits {
         ctx.check((1..=MAX_RATE as u32).contains(&limit), &api.key("limits").key(action), || {
             format!("a rate limit is a whole number of calls per second from 1 to {MAX_RATE}, got {limit}")
@@ -185,7 +190,7 @@ fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
                 RateLimitFile::FixedWindow => RateLimitAlgorithm::FixedWindow,
                 RateLimitFile::TokenBucket => RateLimitAlgorithm::TokenBucket,
             },
-            limits: [b.api.limits.terminate_task_instance, b.api.limits.terminate_job],
+            limits: [b.api.limits.terminate_task_instance, b.api.limits.terminate_job, b.api.limits.cancel_task],
             internal_error_rate: b.api.internal_error_rate.0,
         },
         cvm: Cvm {
@@ -361,81 +366,157 @@ fn check_acyclic(ctx: &Ctx, tasks: &[Task], tp: &JsonPath) -> Result<()> {
     Ok(())
 }
 
-fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job]) -> Result<Vec<Client>> {
+/// A `cancel_task` client: one CancelTask of `task_id` at `at`.
+fn build_cancel_task(
+    ctx: &mut Ctx,
+    cp: &JsonPath,
+    c: &ClientFile,
+    at: SimTime,
+    dlc_submit_at: &HashMap<&str, SimTime>,
+) -> Result<ClientKind> {
+    let Some(task_id) = &c.task_id else {
+        return Err(ctx.err(cp, "a cancel_task client needs `task_id`"));
+    };
+    match dlc_submit_at.get(task_id.as_str()) {
+        _ if !is_dlc_task_id(task_id) => ctx.warn(
+            &cp.key("task_id"),
+            format!("`{task_id}` is not a DLC task id: the call will get InvalidParameter.InvalidTaskId"),
+        ),
+        None => ctx.warn(
+            &cp.key("task_id"),
+            format!("no DLC task `{task_id}` in the scenario: the call will get InvalidParameter.InvalidTaskId"),
+        ),
+        Some(&submit_at) if at < submit_at => ctx.warn(
+            &cp.key("at"),
+            format!("DLC task `{task_id}` is submitted at {submit_at} s, after this client's call"),
+        ),
+        Some(_) => {}
+    }
+    Ok(ClientKind::CancelTask { at, task_id: task_id.clone() })
+}
+
+fn build_dlc_tasks(ctx: &Ctx, file: &ScenarioFile) -> Result<Vec<DlcTask>> {
+    let p = JsonPath::root().key("dlc").key("tasks");
+    ctx.check(file.dlc.tasks.len() <= MAX_DLC_TASKS, &p, || format!("at most {MAX_DLC_TASKS} DLC tasks"))?;
+    let mut tasks: Vec<DlcTask> = Vec::with_capacity(file.dlc.tasks.len());
+    let mut seen = HashSet::new();
+    for (k, t) in file.dlc.tasks.iter().enumerate() {
+        let tp = p.index(k);
+        ctx.check(is_dlc_task_id(&t.id), &tp.key("id"), || {
+            format!("`{}` is not a DLC task id: a UUID such as 4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564", t.id)
+        })?;
+        ctx.check(seen.insert(t.id.as_str()), &tp.key("id"), || format!("DLC task `{}` appears twice", t.id))?;
+        tasks.push(DlcTask {
+            id: t.id.clone(),
+            submit_at: t.submit_at.0,
+            queued: ctx.delay(&t.queued, &tp.key("queued"))?,
+            initializing: ctx.delay(&t.initializing, &tp.key("initializing"))?,
+            running: ctx.delay(&t.running, &tp.key("running"))?,
+            writing_data: ctx.delay(&t.writing_data, &tp.key("writing_data"))?,
+            failure_rate: t.failure_rate.0,
+            cancel_delay: ctx.delay(&t.cancel_delay, &tp.key("cancel_delay"))?,
+        });
+    }
+    Ok(tasks)
+}
+
+fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job], dlc_tasks: &[DlcTask]) -> Result<Vec<Client>> {
     let p = JsonPath::root().key("clients");
     ctx.check(file.clients.len() <= MAX_CLIENTS, &p, || format!("at most {MAX_CLIENTS} clients"))?;
     let mut clients = Vec::with_capacity(file.clients.len());
+    let dlc_submit_at: HashMap<&str, SimTime> = dlc_tasks.iter().map(|t| (t.id.as_str(), t.submit_at)).collect();
     for (k, c) in file.clients.iter().enumerate() {
         let cp = p.index(k);
         let kind_name = c.kind.as_str();
         let not_for = |present: bool, field: &str| -> Result<()> {
             ctx.check(!present, &cp.key(field), || format!("`{field}` does not apply to a {kind_name} client"))
         };
-        let Some(job_id) = &c.job else {
-            return Err(ctx.err(&cp, format!("a {kind_name} client needs `job`")));
-        };
         let at = c.at.map_or(SimTime::ZERO, |d| d.0);
-        let job = jobs.iter().find(|j| j.id == *job_id);
-        let kind = match c.kind {
-            ClientType::TerminateJob => {
-                not_for(c.task.is_some(), "task")?;
-                not_for(c.indices.is_some(), "indices")?;
-                not_for(c.rate.is_some(), "rate")?;
-                ClientKind::TerminateJob { at, job: job_id.clone() }
+        let kind = if c.kind == ClientType::CancelTask {
+            for (present, field) in [
+                (c.job.is_some(), "job"),
+                (c.task.is_some(), "task"),
+                (c.indices.is_some(), "indices"),
+                (c.rate.is_some(), "rate"),
+            ] {
+                not_for(present, field)?;
             }
-            ClientType::TerminateTaskInstances => {
-                let Some(task_name) = &c.task else {
-                    return Err(ctx.err(&cp, "a terminate_task_instances client needs `task`"));
-                };
-                let rate = ctx.rate(c.rate.unwrap_or(2.0), &cp.key("rate"), "rate")?;
-                let task = job.and_then(|j| j.tasks.iter().find(|t| t.name == *task_name));
-                let indices = match c.indices.clone().unwrap_or(IndicesSpec::All) {
-                    IndicesSpec::All => match task {
-                        Some(t) => IndexList::Range { from: 0, to: i64::from(t.instances) - 1 },
-                        None => IndexList::List(Vec::new()),
-                    },
-                    IndicesSpec::List(v) => IndexList::List(v),
-                    IndicesSpec::Range { from, to } => IndexList::Range { from, to },
-                };
-                if job.is_some() && task.is_none() {
-                    ctx.warn(
-                        &cp.key("task"),
-                        format!(
-                            "job `{job_id}` has no task `{task_name}`: the calls will get ResourceNotFound.TaskInstance"
-                        ),
-                    );
+            build_cancel_task(ctx, &cp, c, at, &dlc_submit_at)?
+        } else {
+            not_for(c.task_id.is_some(), "task_id")?;
+            let Some(job_id) = &c.job else {
+                return Err(ctx.err(&cp, format!("a {kind_name} client needs `job`")));
+            };
+            let job = jobs.iter().find(|j| j.id == *job_id);
+            let kind = match c.kind {
+                ClientType::TerminateJob => {
+                    not_for(c.task.is_some(), "task")?;
+                    not_for(c.indices.is_some(), "indices")?;
+                    not_for(c.rate.is_some(), "rate")?;
+                    ClientKind::TerminateJob { at, job: job_id.clone() }
                 }
-                if let Some(t) = task {
-                    let n = i64::from(t.instances);
-                    let outside = (0..indices.len()).filter(|&i| !(0..n).contains(&indices.get(i))).count();
-                    if outside > 0 {
-                        ctx.warn(&cp.key("indices"), format!("{outside} of the indices are outside 0..{}: those calls will get ResourceNotFound.TaskInstance", n - 1));
+                ClientType::TerminateTaskInstances => {
+                    let Some(task_name) = &c.task else {
+                        return Err(ctx.err(&cp, "a terminate_task_instances client needs `task`"));
+                    };
+                    let rate = ctx.rate(c.rate.unwrap_or(2.0), &cp.key("rate"), "rate")?;
+                    let task = job.and_then(|j| j.tasks.iter().find(|t| t.name == *task_name));
+                    let indices = match c.indices.clone().unwrap_or(IndicesSpec::All) {
+                        IndicesSpec::All => match task {
+                            Some(t) => IndexList::Range { from: 0, to: i64::from(t.instances) - 1 },
+                            None => IndexList::List(Vec::new()),
+                        },
+                        IndicesSpec::List(v) => IndexList::List(v),
+                        IndicesSpec::Range { from, to } => IndexList::Range { from, to },
+                    };
+                    if job.is_some() && task.is_none() {
+                        ctx.warn(
+                            &cp.key("task"),
+                            format!(
+                                "job `{job_id}` has no task `{task_name}`: the calls will get ResourceNotFound.TaskInstance"
+                            ),
+                        );
+                    }
+                    if let Some(t) = task {
+                        let n = i64::from(t.instances);
+                        let outside = (0..indices.len()).filter(|&i| !(0..n).contains(&indices.get(i))).count();
+                        if outside > 0 {
+                            ctx.warn(&cp.key("indices"), format!("{outside} of the indices are outside 0..{}: those calls will get ResourceNotFound.TaskInstance", n - 1));
+                        }
+                    }
+                    if indices.is_empty() {
+                        ctx.warn(&cp.key("indices"), "this client makes no call");
+                    }
+                    ClientKind::TerminateTaskInstances {
+                        at,
+                        job: job_id.clone(),
+                        task: task_name.clone(),
+                        indices,
+                        rate,
                     }
                 }
-                if indices.is_empty() {
-                    ctx.warn(&cp.key("indices"), "this client makes no call");
-                }
-                ClientKind::TerminateTaskInstances { at, job: job_id.clone(), task: task_name.clone(), indices, rate }
-            }
-        };
-        if !is_job_id(job_id) {
-            ctx.warn(
-                &cp.key("job"),
-                format!("`{job_id}` is not a job id: the calls will get InvalidParameter.JobIdMalformed"),
-            );
-        } else if let Some(job) = job {
-            if at < job.submit_at {
+                ClientType::CancelTask => unreachable!("handled above"),
+            };
+            if !is_job_id(job_id) {
                 ctx.warn(
-                    &cp.key("at"),
-                    format!("job `{job_id}` is submitted at {} s, after this client's first call", job.submit_at),
+                    &cp.key("job"),
+                    format!("`{job_id}` is not a job id: the calls will get InvalidParameter.JobIdMalformed"),
+                );
+            } else if let Some(job) = job {
+                if at < job.submit_at {
+                    ctx.warn(
+                        &cp.key("at"),
+                        format!("job `{job_id}` is submitted at {} s, after this client's first call", job.submit_at),
+                    );
+                }
+            } else {
+                ctx.warn(
+                    &cp.key("job"),
+                    format!("no job `{job_id}` in the scenario: the calls will get a ResourceNotFound error"),
                 );
             }
-        } else {
-            ctx.warn(
-                &cp.key("job"),
-                format!("no job `{job_id}` in the scenario: the calls will get a ResourceNotFound error"),
-            );
-        }
+            kind
+        };
         let retry = match &c.retry {
             None => None,
             Some(r) => {

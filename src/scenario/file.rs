@@ -44,6 +44,9 @@ pub struct ScenarioFile {
     pub jobs: Vec<JobFile>,
     #[serde(default)]
     pub clients: Vec<ClientFile>,
+    /// DLC tasks that `cancel_task` clients may cancel (SPEC §1.8).
+    #[serde(default)]
+    pub dlc: DlcFile,
     /// Expectations checked after the run: a dotted path into `summary.json` mapped to an
     /// operator and a number, e.g. `"termination_latency_s.p99": "<= 180"`.
     #[serde(default)]
@@ -120,7 +123,7 @@ pub enum RateLimitFile {
     TokenBucket,
 }
 
-/// Calls per second per account (whole numbers, at least 1). Defaults: 2 and 2 (the seeds).
+/// Calls per second per account (whole numbers, at least 1). Defaults: 2, 2 and 20 (the seeds).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsFile {
@@ -128,11 +131,13 @@ pub struct LimitsFile {
     pub terminate_task_instance: u32,
     #[serde(rename = "TerminateJob")]
     pub terminate_job: u32,
+    #[serde(rename = "CancelTask")]
+    pub cancel_task: u32,
 }
 
 impl Default for LimitsFile {
     fn default() -> Self {
-        LimitsFile { terminate_task_instance: 2, terminate_job: 2 }
+        LimitsFile { terminate_task_instance: 2, terminate_job: 2, cancel_task: 20 }
     }
 }
 
@@ -314,6 +319,9 @@ pub struct ClientFile {
     /// `terminate_task_instances`: calls per second. Default: 2.
     #[serde(default)]
     pub rate: Option<f64>,
+    /// `cancel_task`: the DLC `TaskId` to cancel (may be wrong on purpose).
+    #[serde(default)]
+    pub task_id: Option<String>,
     /// Without it, one attempt per call.
     #[serde(default)]
     pub retry: Option<RetryFile>,
@@ -324,6 +332,7 @@ pub struct ClientFile {
 pub enum ClientType {
     TerminateJob,
     TerminateTaskInstances,
+    CancelTask,
 }
 
 impl ClientType {
@@ -331,6 +340,7 @@ impl ClientType {
         match self {
             ClientType::TerminateJob => "terminate_job",
             ClientType::TerminateTaskInstances => "terminate_task_instances",
+            ClientType::CancelTask => "cancel_task",
         }
     }
 }
@@ -362,4 +372,57 @@ pub enum JitterFile {
     None,
     Full,
     Equal,
+}
+
+/// DLC (Data Lake Compute) tasks, for CancelTask (SPEC §1.8, seed 003).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DlcFile {
+    pub tasks: Vec<DlcTaskFile>,
+}
+
+/// A DLC task: `QUEUED` → `INITIALIZING` → `RUNNING` → `WRITING_DATA` → `SUCCEEDED`, or
+/// `FAILED` at the end of `RUNNING`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DlcTaskFile {
+    /// The `TaskId`: a UUID (8-4-4-4-12 hexadecimal digits), unique in the scenario.
+    pub id: String,
+    /// When the task appears, `QUEUED`. Default: `"0s"`.
+    #[serde(default = "zero")]
+    pub submit_at: DurationValue,
+    /// Time spent `QUEUED`. Default: `"5s"`.
+    #[serde(default = "dlc_queued")]
+    pub queued: DistributionSpec,
+    /// Time spent `INITIALIZING`. Default: `"2s"`.
+    #[serde(default = "dlc_initializing")]
+    pub initializing: DistributionSpec,
+    /// Time spent `RUNNING`. Default: `"10m"`.
+    #[serde(default = "dlc_running")]
+    pub running: DistributionSpec,
+    /// Time spent `WRITING_DATA`. Default: `"30s"`.
+    #[serde(default = "dlc_writing_data")]
+    pub writing_data: DistributionSpec,
+    /// Share of tasks that end `FAILED` at the end of `RUNNING`. Default: 0.
+    #[serde(default)]
+    pub failure_rate: Probability,
+    /// From an accepted CancelTask to `CANCELLED`. Default: `"3s"`.
+    #[serde(default = "dlc_cancel_delay")]
+    pub cancel_delay: DistributionSpec,
+}
+
+fn dlc_queued() -> DistributionSpec {
+    constant(secs(5))
+}
+fn dlc_initializing() -> DistributionSpec {
+    constant(secs(2))
+}
+fn dlc_running() -> DistributionSpec {
+    constant(secs(600))
+}
+fn dlc_writing_data() -> DistributionSpec {
+    constant(secs(30))
+}
+fn dlc_cancel_delay() -> DistributionSpec {
+    constant(secs(3))
 }

@@ -15,3 +15,5 @@ pub const MAX_RETRY_COUNT: u32 = 100;
 pub const MAX_WORKERS: u32 = 100_000;
 /// Calls per second, for API limits, client rates and CVM call rates.
 pub const MAX_RATE: f64 = 1_000_000.0;
+/// DLC tasks in one scenario.
+pub const MAX_DLC_TASKS: usize = 1_000_000;

@@ -177,7 +177,7 @@ impl InstanceLog {
 }
 
 /// An evenly spaced sample of a stream of unknown length: keeps every `stride`-th item and
-/// doubles the stride whenever more than [`CANDIDATES_PER_PATH`] are kept.
+/// doubles the stride whenever more than `CANDIDATES_PER_PATH` are kept.
 #[derive(Clone, Debug, Default)]
 pub struct Thinned {
     pub seen: u64,
