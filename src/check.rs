@@ -3,7 +3,8 @@
 //!
 //! The figures compared:
 //!
-//! - `termination_latency_s` and `release_latency_s`: `count` (must not change) and `mean`,
+//! - `termination_latency_s`, `release_latency_s` and `cancel_latency_s.dlc` (when the baseline
+//!   has it: older ones do not): `count` (must not change) and `mean`,
 //!   `p50`, `p90`, `p99`, `max` (must not grow by more than the tolerance);
 //! - each job's TerminateJob `latency_s`, by job id (must not grow beyond the tolerance);
 //! - `requests.total`, `requests.ok` and each `requests.by_error` count (must not change).
@@ -138,8 +139,14 @@ pub fn validate_baseline(summary: &Value) -> Result<(), String> {
 pub fn compare(baseline: &Value, current: &Value) -> Vec<Figure> {
     let number = |s: &Value, pointer: &str| s.pointer(pointer).and_then(Value::as_f64);
     let mut figures = Vec::new();
-    for stat in ["termination_latency_s", "release_latency_s"] {
-        let pointer = format!("/{stat}/count");
+    let mut stats =
+        vec![("termination_latency_s", "/termination_latency_s"), ("release_latency_s", "/release_latency_s")];
+    // Baselines written before DLC cancellations existed do not have them: nothing to compare.
+    if baseline.pointer("/cancel_latency_s/dlc").is_some() {
+        stats.push(("cancel_latency_s.dlc", "/cancel_latency_s/dlc"));
+    }
+    for (stat, at) in stats {
+        let pointer = format!("{at}/count");
         figures.push(Figure {
             metric: format!("{stat}.count"),
             kind: Kind::Count,
@@ -147,7 +154,7 @@ pub fn compare(baseline: &Value, current: &Value) -> Vec<Figure> {
             current: number(current, &pointer),
         });
         for key in LATENCY_STATS {
-            let pointer = format!("/{stat}/{key}");
+            let pointer = format!("{at}/{key}");
             figures.push(Figure {
                 metric: format!("{stat}.{key}"),
                 kind: Kind::Latency,
@@ -282,6 +289,22 @@ mod tests {
             "jobs": [ { "id": "job-a", "latency_s": 231.4 } ],
             "requests": { "total": 10, "ok": 10 - limited, "by_error": { "RequestLimitExceeded": limited } }
         })
+    }
+
+    #[test]
+    fn dlc_cancel_latencies_are_compared_when_the_baseline_has_them() {
+        let mut base = summary(174.9, 3103, 3);
+        let mut now = base.clone();
+        now["cancel_latency_s"] =
+            json!({ "dlc": { "count": 2, "mean": 3.0, "p50": 3.0, "p90": 3.0, "p99": 3.5, "max": 3.5 } });
+        // An older baseline without them: the other 16 figures only.
+        assert_eq!(compare(&base, &now).len(), 16);
+        base["cancel_latency_s"] =
+            json!({ "dlc": { "count": 2, "mean": 3.0, "p50": 3.0, "p90": 3.0, "p99": 3.0, "max": 3.5 } });
+        let figures = compare(&base, &now);
+        assert_eq!(figures.len(), 22);
+        let p99 = figures.iter().find(|f| f.metric == "cancel_latency_s.dlc.p99").unwrap();
+        assert_eq!(p99.verdict(5.0), Verdict::Slower, "3.0 s to 3.5 s is +16.7 %");
     }
 
     #[test]

@@ -162,6 +162,32 @@ fn the_outputs_name_the_task_by_its_id() {
     let requests = std::fs::read_to_string(out.join("requests.csv")).unwrap();
     let call = requests.lines().nth(1).unwrap();
     assert!(call.contains(&format!(",CancelTask,{TASK},1,100.000000,100.000000,ok,")), "{call}");
+    // Requested at 100 s, CANCELLED at 103 s.
+    let cancellations = std::fs::read_to_string(out.join("cancellations.csv")).unwrap();
+    assert_eq!(
+        cancellations,
+        format!(
+            "service,id,instance_id,final_state,cancel_requested_s,cancelled_s,cancel_latency_s\n\
+             dlc,{TASK},,CANCELLED,100.000000,103.000000,3.000000\n"
+        )
+    );
+    let summary: Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["cancel_latency_s"]["dlc"]["count"], 1);
+    assert_eq!(summary["cancel_latency_s"]["dlc"]["p99"], 3.0);
+}
+
+#[test]
+fn a_run_without_dlc_tasks_writes_no_cancellations_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("plain.json");
+    std::fs::write(&file, serde_json::to_string(&scenario(json!({}))).unwrap()).unwrap();
+    let out = tmp.path().join("out");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_termsim"))
+        .args(["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q", "--no-charts"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(out.join("instances.csv").exists() && !out.join("cancellations.csv").exists());
 }
 
 #[test]

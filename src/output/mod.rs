@@ -4,6 +4,7 @@
 //!
 //! Everything here reads what the model recorded; nothing here changes the model.
 
+pub mod cancellations;
 pub mod charts;
 pub mod csv;
 pub mod instances;
@@ -98,7 +99,13 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
     // instances.csv is written on a second core while the charts are drawn on this one.
     let mut chart_wall = None;
     std::thread::scope(|scope| -> anyhow::Result<()> {
-        let instances_written = scope.spawn(|| instances::write(&dir.join("instances.csv"), &outcome));
+        let instances_written = scope.spawn(|| {
+            instances::write(&dir.join("instances.csv"), &outcome)?;
+            if cancellations::applies(&outcome) {
+                cancellations::write(&dir.join("cancellations.csv"), &outcome)?;
+            }
+            Ok::<(), std::io::Error>(())
+        });
         if let Some(data) = chart_data {
             let started = Instant::now();
             let meta = charts::RunMeta::from_summary(&summary).map_err(|e| anyhow::anyhow!("summary.json: {e}"))?;
@@ -107,7 +114,10 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
             charts::draw_all(&meta, data, &charts_dir)?;
             chart_wall = Some(started.elapsed().as_secs_f64());
         }
-        instances_written.join().expect("writing instances.csv does not panic").context("cannot write instances.csv")
+        instances_written
+            .join()
+            .expect("writing instances.csv does not panic")
+            .context("cannot write instances.csv / cancellations.csv")
     })?;
 
     let finished = Instant::now();

@@ -20,6 +20,8 @@ pub struct Summary {
     pub instances: InstanceCounts,
     pub termination_latency_s: LatencyStats,
     pub release_latency_s: LatencyStats,
+    /// From the first accepted cancel to the cancelled state, per service.
+    pub cancel_latency_s: CancelLatency,
     pub jobs: Vec<JobSummary>,
     pub requests: RequestSummary,
     pub peak_cvms: u64,
@@ -44,6 +46,12 @@ pub struct LatencyStats {
     pub p90: Option<f64>,
     pub p99: Option<f64>,
     pub max: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CancelLatency {
+    /// DLC tasks: CancelTask's arrival to `CANCELLED`.
+    pub dlc: LatencyStats,
 }
 
 #[derive(Debug, Serialize)]
@@ -142,6 +150,15 @@ pub fn summarise(outcome: &Outcome) -> Summary {
         instances: InstanceCounts { total: outcome.instances.len() as u64, by_final_state, by_path },
         termination_latency_s: LatencyStats::of(termination),
         release_latency_s: LatencyStats::of(release),
+        cancel_latency_s: CancelLatency {
+            dlc: LatencyStats::of(
+                outcome
+                    .dlc
+                    .iter()
+                    .filter_map(|t| t.cancel_requested.zip(t.cancelled).map(|(r, c)| (c - r).micros()))
+                    .collect(),
+            ),
+        },
         jobs,
         requests: RequestSummary { total: outcome.requests.total, ok: outcome.requests.ok, by_error },
         peak_cvms: outcome.peak_cvms,
