@@ -34,12 +34,26 @@ fn terminate_job_of(instances: u64) -> Config {
     termsim::scenario::parse(&value.to_string(), &path).unwrap_or_else(|e| panic!("{e}")).config
 }
 
+/// The 100,000-instance TerminateJob with the job submitted at 75 min (the client 75 min later).
+fn late_terminate_job() -> Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios/terminate-job-100k.json");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON");
+    value["jobs"][0]["submit_at"] = "75m".into();
+    value["clients"][0]["at"] = "4600s".into();
+    value["horizon"] = "14h".into();
+    termsim::scenario::parse(&value.to_string(), &path).unwrap_or_else(|e| panic!("{e}")).config
+}
+
 fn whole_runs(c: &mut Criterion) {
     let mut group = c.benchmark_group("run");
     group.sample_size(10);
     let scenarios = [
         ("default", termsim::scenario::default_scenario().config),
         ("terminate_job_100k", load("benches/scenarios/terminate-job-100k.json")),
+        // The same job submitted after 75 quiet minutes: its burst lands inside the event
+        // queue's sorted front range, which once made every push scan it (50x slower).
+        ("terminate_job_100k_late", late_terminate_job()),
     ];
     for (name, config) in scenarios {
         group.throughput(Throughput::Elements(events_of(&config)));
@@ -105,10 +119,33 @@ fn hold<Q: EventQueue<u32>>(mut queue: Q, pending: u32, operations: u32) -> u64 
     checksum
 }
 
+/// `n` events at one instant; each pop of the first `n` pushes another at that instant.
+fn same_instant_chain<Q: EventQueue<u32>>(mut queue: Q, n: u32) -> u64 {
+    for label in 0..n {
+        queue.push(SimTime(1_000), label);
+    }
+    let mut checksum = 0u64;
+    while let Some((t, label)) = queue.pop() {
+        checksum = checksum.wrapping_add(u64::from(label));
+        if label < n {
+            queue.push(t, label + n);
+        }
+    }
+    checksum
+}
+
 fn event_queue(c: &mut Criterion) {
     let mut group = c.benchmark_group("queue");
     group.sample_size(10);
     const OPS: u32 = 1_000_000;
+    // Every popped event schedules another at the same instant (zero delays), 100,000 deep.
+    group.throughput(Throughput::Elements(200_000));
+    group.bench_function(BenchmarkId::new("radix", "same_instant_chain"), |b| {
+        b.iter(|| same_instant_chain(RadixQueue::new(), 100_000))
+    });
+    group.bench_function(BenchmarkId::new("binary_heap", "same_instant_chain"), |b| {
+        b.iter(|| same_instant_chain(HeapQueue::default(), 100_000))
+    });
     for pending in [1_000u32, 100_000, 1_000_000] {
         group.throughput(Throughput::Elements(u64::from(OPS)));
         group.bench_with_input(BenchmarkId::new("radix", pending), &pending, |b, &n| {

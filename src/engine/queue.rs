@@ -29,9 +29,12 @@ pub trait EventQueue<E> {
 /// the lowest non-empty bucket is taken. If it holds more than `FRONT_BATCH` (256) events it is
 /// split one level down around its own start (so an event moves down at most 7 times in its
 /// life); otherwise it, and the non-empty buckets right after it on the same level while the
-/// total stays within `FRONT_BATCH`, are sorted into `front`, which then covers their whole time
-/// range. A push into that range is inserted at its place, found from the soon end since short
-/// delays are the common case; a push beyond it goes to its bucket in O(1).
+/// total stays within `FRONT_BATCH`, are sorted into `front`. `front_last`, the latest time in
+/// `front` then, divides the pushes: a later one goes to its bucket in O(1). An earlier one goes
+/// into `front` at its place if that is among the 8 soonest entries and `late` is empty, or if it
+/// is strictly the earliest pending event; any other goes to `late`, a binary heap ordered by
+/// time and push order, O(log n). So no push scans or shifts more than 8 entries, however many
+/// events share an instant or land in `front`'s range.
 ///
 /// Buckets are chains of blocks of up to 256 events drawn from one pool, most recently freed
 /// first: an event moved or pushed lands in memory that was just in use, still in cache, and the
@@ -46,12 +49,17 @@ pub trait EventQueue<E> {
 /// # FIFO among equal times
 /// Events due at the same instant pop in the order they were pushed: a bucket only ever appends
 /// (or is filled by a split while empty), two events of the same time always land in the same
-/// bucket, sorting is stable, and a push into `front` goes after every entry of its time.
+/// bucket, and sorting is stable. Every event in `front` was pushed before every event in `late`
+/// (a push enters `front` at its place only while `late` is empty), so a tie between the two
+/// goes to `front`; an event appended to `front` while `late` is not empty is strictly earlier
+/// than every other, so no tie involves it.
 pub struct RadixQueue<E> {
     /// Sorted latest first; among equal times, the first pushed last.
     front: Vec<(u64, E)>,
-    /// The last instant `front`'s range covers: pushes up to it go into `front`, later ones to a
-    /// bucket. Every bucketed event is later than it.
+    /// Pushes not later than `front_last` that were not the earliest event.
+    late: HeapQueue<E>,
+    /// The latest time in `front` when it was filled: pushes up to it go to `front` or `late`,
+    /// later ones to a bucket. Every bucketed event is later than it.
     front_last: u64,
     /// The start of `front`'s range: the reference for bucket placement.
     base: u64,
@@ -90,6 +98,10 @@ const DIGITS: usize = 256;
 const BLOCK: usize = 256;
 const FIRST_BLOCK: usize = 8;
 
+/// How far from its soon end `front` is searched for a push's place before the push goes to
+/// `late` instead: inserting never shifts more than this many entries.
+const NEAR_SCAN: usize = 8;
+
 /// At most this many events are sorted into `front` at a time: enough to look ahead, few enough
 /// that sorting and inserting stay cheap.
 pub const FRONT_BATCH: usize = 256;
@@ -104,6 +116,7 @@ impl<E: Copy> RadixQueue<E> {
     pub fn new() -> Self {
         RadixQueue {
             front: Vec::with_capacity(FRONT_BATCH),
+            late: HeapQueue::default(),
             front_last: 0,
             base: 0,
             buckets: (0..LEVELS * DIGITS).map(|_| Bucket::default()).collect(),
@@ -180,7 +193,8 @@ impl<E: Copy> RadixQueue<E> {
         self.buckets[level * DIGITS + digit].full = full;
     }
 
-    /// Moves the earliest bucketed events into the empty `front`; false when there are none.
+    /// Moves the earliest bucketed events into the empty `front` (`late` is empty too); false
+    /// when there are none.
     #[inline(never)]
     fn refill_front(&mut self) -> bool {
         debug_assert!(self.front.is_empty());
@@ -203,9 +217,7 @@ impl<E: Copy> RadixQueue<E> {
                 continue;
             }
             let mut next = Some(digit);
-            let mut last_digit = digit;
             while let Some(d) = next {
-                last_digit = d;
                 let start = self.front.len();
                 self.drain_bucket(level, d, |queue, block| queue.front.append(block));
                 if level > 0 {
@@ -217,8 +229,9 @@ impl<E: Copy> RadixQueue<E> {
             }
             // Latest first, and the reversal of a stable sort puts the first pushed last.
             self.front.reverse();
-            // The end of the last bucket taken: its digit, and all ones below.
-            self.front_last = (self.base & !(0xff << shift)) | ((last_digit as u64) << shift) | ((1 << shift) - 1);
+            // Not the end of the buckets' range: a burst landing later in that range goes to
+            // buckets, not into `late`.
+            self.front_last = self.front[0].0;
             return true;
         }
     }
@@ -259,24 +272,41 @@ impl<E: Copy> EventQueue<E> for RadixQueue<E> {
         self.len += 1;
         if time > self.front_last {
             self.place(time, event);
-            return;
+        } else if self.late.is_empty() {
+            // Its place in `front`, if it is among the few soonest (short delays usually are):
+            // after every entry due at or before it, found from the soon end.
+            let len = self.front.len();
+            let stop = len.saturating_sub(NEAR_SCAN);
+            let mut at = len;
+            while at > stop && self.front[at - 1].0 <= time {
+                at -= 1;
+            }
+            if at > 0 && at == stop && self.front[at - 1].0 <= time {
+                self.late.push(SimTime(time), event);
+            } else {
+                self.front.insert(at, (time, event));
+            }
+        } else if self.front.last().is_none_or(|&(t, _)| time < t) && self.late.peek_time().is_none_or(|t| time < t) {
+            self.front.push((time, event));
+        } else {
+            self.late.push(SimTime(time), event);
         }
-        // Latest first: the new event goes before every entry due at or before its time.
-        let mut at = self.front.len();
-        while at > 0 && self.front[at - 1].0 <= time {
-            at -= 1;
-        }
-        self.front.insert(at, (time, event));
     }
 
     #[inline]
     fn pop(&mut self) -> Option<(SimTime, E)> {
-        if self.front.is_empty() && !self.refill_front() {
+        if self.front.is_empty() && self.late.is_empty() && !self.refill_front() {
             return None;
         }
-        let (time, event) = self.front.pop().expect("refilled above");
         self.len -= 1;
-        Some((SimTime(time), event))
+        let from_late = match (self.front.last(), self.late.peek_time()) {
+            (Some(&(front, _)), Some(late)) => late < front,
+            (front, _) => front.is_none(),
+        };
+        if from_late {
+            return self.late.pop();
+        }
+        self.front.pop().map(|(time, event)| (SimTime(time), event))
     }
 
     fn len(&self) -> usize {
@@ -311,6 +341,12 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     fn cmp(&self, other: &Self) -> Ordering {
         (self.time, self.seq).cmp(&(other.time, other.seq))
+    }
+}
+
+impl<E> HeapQueue<E> {
+    fn peek_time(&self) -> Option<u64> {
+        self.heap.peek().map(|Reverse(e)| e.time)
     }
 }
 
@@ -439,6 +475,111 @@ mod tests {
         expected.sort_by_key(|&(t, _)| t);
         assert_eq!(rest, expected);
     }
+    /// Adversarial mixes against the reference heap: times at `front_last` and just past it,
+    /// on bucket boundaries, at and near `u64::MAX`; bursts of up to 1,500 pushes at one
+    /// instant or spread out; runs of up to 3,000 pops (adapted from a review's stress test).
+    #[test]
+    fn adversarial_pushes_pop_in_the_reference_order() {
+        fn choose(rng: &mut ChaCha8Rng, now: u64, q: &RadixQueue<u32>) -> u64 {
+            let (last, base) = (q.front_last, q.base);
+            let t = match rng.random_range(0..12) {
+                0 => now,
+                1 => last,
+                2 => last.saturating_add(1),
+                3 => now.saturating_add(rng.random_range(0..4)),
+                4 => {
+                    let bits = rng.random_range(0..64u32);
+                    now.saturating_add(rng.random_range(0..=(1u64 << bits)))
+                }
+                5 => u64::MAX - rng.random_range(0..300),
+                6 => now.saturating_add(rng.random_range(0..=u64::MAX - now)),
+                7 => base.saturating_add(rng.random_range(0..=last.saturating_sub(base).saturating_add(1))),
+                8 => {
+                    let shift = 8 * rng.random_range(0..8u32);
+                    let aligned = if shift == 0 { now } else { now | ((1u64 << shift) - 1) };
+                    aligned.saturating_add(rng.random_range(0..3))
+                }
+                9 => last.saturating_add(rng.random_range(0..600)),
+                _ => now.saturating_add(rng.random_range(0..2000)),
+            };
+            t.max(now)
+        }
+        let starts = [0u64, 255, 256, 1 << 40, (1 << 56) - 1, 1 << 56, u64::MAX - (1 << 20), u64::MAX - 1, u64::MAX];
+        for seed in 0..4 {
+            for &start in &starts {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed ^ start);
+                let (mut radix, mut heap) = (RadixQueue::new(), HeapQueue::default());
+                let (mut now, mut label) = (start, 0u32);
+                let mut push = |radix: &mut RadixQueue<u32>, heap: &mut HeapQueue<u32>, t: u64| {
+                    radix.push(SimTime(t), label);
+                    heap.push(SimTime(t), label);
+                    label += 1;
+                };
+                push(&mut radix, &mut heap, start);
+                for _ in 0..2_000 {
+                    if rng.random_bool(0.03) {
+                        let same = rng.random_bool(0.5);
+                        let t0 = choose(&mut rng, now, &radix);
+                        for _ in 0..rng.random_range(1..1500) {
+                            let t = if same { t0 } else { choose(&mut rng, now, &radix) };
+                            push(&mut radix, &mut heap, t);
+                        }
+                    } else if rng.random_bool(0.5) {
+                        let t = choose(&mut rng, now, &radix);
+                        push(&mut radix, &mut heap, t);
+                    } else {
+                        for _ in 0..if rng.random_bool(0.1) { rng.random_range(1..3000) } else { 1 } {
+                            let (r, h) = (radix.pop(), heap.pop());
+                            assert_eq!(r, h, "seed {seed}, start {start}");
+                            match h {
+                                Some((t, _)) => now = t.0,
+                                None => break,
+                            }
+                        }
+                    }
+                    assert_eq!(radix.len(), heap.len());
+                }
+                let rest: Vec<_> = std::iter::from_fn(|| radix.pop()).collect();
+                assert_eq!(rest, std::iter::from_fn(|| heap.pop()).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    #[test]
+    fn a_burst_later_in_a_sparse_front_range_goes_to_buckets_not_the_front() {
+        // The front is filled from one sparse bucket covering a long range; a big burst later in
+        // that range must not pile into the front (each push there used to cost a scan of it).
+        let mut q = RadixQueue::new();
+        q.push(SimTime(1_000), 0u32);
+        q.push(SimTime(5_000_000_000), 1);
+        assert_eq!(q.pop(), Some((SimTime(1_000), 0)));
+        for k in 0..10_000u32 {
+            q.push(SimTime(2_000_000 + u64::from(k) * 1_000), 2 + k);
+        }
+        assert!(q.front.len() + q.late.len() <= 2, "front {} late {}", q.front.len(), q.late.len());
+        let times: Vec<u64> = std::iter::from_fn(|| q.pop()).map(|(t, _)| t.0).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]) && times.len() == 10_001);
+    }
+
+    #[test]
+    fn a_chain_of_same_instant_events_goes_to_the_late_heap_not_the_front() {
+        // 1,000 events at one instant, each popped one scheduling another at that instant: FIFO,
+        // and the front never takes a push (the instant's 1,000 fill it, as one level-0 bucket).
+        let mut q = RadixQueue::new();
+        for label in 0..1_000u32 {
+            q.push(SimTime(7), label);
+        }
+        let mut order = Vec::new();
+        while let Some((t, label)) = q.pop() {
+            assert!(q.front.len() < 1_000);
+            order.push(label);
+            if label < 2_000 {
+                q.push(t, label + 1_000);
+            }
+        }
+        assert_eq!(order, (0..3_000).collect::<Vec<u32>>());
+    }
+
     #[test]
     fn events_at_the_same_instant_run_in_scheduling_order() {
         let mut q = RadixQueue::new();
