@@ -3,8 +3,8 @@
 //!
 //! The figures compared:
 //!
-//! - `termination_latency_s`, `release_latency_s` and `cancel_latency_s.dlc` (when the baseline
-//!   has it: older ones do not): `count` (must not change) and `mean`,
+//! - `termination_latency_s`, `release_latency_s`, `cancel_latency_s.dlc` and `.tat` (when the
+//!   baseline has them: older ones do not): `count` (must not change) and `mean`,
 //!   `p50`, `p90`, `p99`, `max` (must not grow by more than the tolerance);
 //! - each job's TerminateJob `latency_s`, by job id (must not grow beyond the tolerance);
 //! - `requests.total`, `requests.ok` and each `requests.by_error` count (must not change).
@@ -141,9 +141,13 @@ pub fn compare(baseline: &Value, current: &Value) -> Vec<Figure> {
     let mut figures = Vec::new();
     let mut stats =
         vec![("termination_latency_s", "/termination_latency_s"), ("release_latency_s", "/release_latency_s")];
-    // Baselines written before DLC cancellations existed do not have them: nothing to compare.
-    if baseline.pointer("/cancel_latency_s/dlc").is_some() {
-        stats.push(("cancel_latency_s.dlc", "/cancel_latency_s/dlc"));
+    // Baselines written before cancellations existed do not have them: nothing to compare.
+    for (stat, at) in
+        [("cancel_latency_s.dlc", "/cancel_latency_s/dlc"), ("cancel_latency_s.tat", "/cancel_latency_s/tat")]
+    {
+        if baseline.pointer(at).is_some() {
+            stats.push((stat, at));
+        }
     }
     for (stat, at) in stats {
         let pointer = format!("{at}/count");

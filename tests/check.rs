@@ -66,7 +66,7 @@ fn a_doctored_baseline_fails_naming_the_figure() {
         row.contains("150") && row.contains("174.908795") && row.contains("+16.6 %") && row.ends_with("FAIL: slower"),
         "{row}"
     );
-    assert!(report.contains("23 figures: 1 failed"), "{report}");
+    assert!(report.contains("29 figures: 1 failed"), "{report}");
     // A tolerance of 20 % lets it pass.
     assert_eq!(check(&scenario, &doctored, &["--tolerance", "20"]).0, Some(0));
 

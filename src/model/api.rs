@@ -29,11 +29,13 @@ pub enum Action {
     TerminateTaskInstance,
     TerminateJob,
     CancelTask,
+    CancelInvocation,
 }
 
 impl Action {
-    pub const COUNT: usize = 3;
-    pub const ALL: [Action; Action::COUNT] = [Action::TerminateTaskInstance, Action::TerminateJob, Action::CancelTask];
+    pub const COUNT: usize = 4;
+    pub const ALL: [Action; Action::COUNT] =
+        [Action::TerminateTaskInstance, Action::TerminateJob, Action::CancelTask, Action::CancelInvocation];
 
     pub fn index(self) -> usize {
         self as usize
@@ -44,6 +46,7 @@ impl Action {
             Action::TerminateTaskInstance => "TerminateTaskInstance",
             Action::TerminateJob => "TerminateJob",
             Action::CancelTask => "CancelTask",
+            Action::CancelInvocation => "CancelInvocation",
         }
     }
 
@@ -51,7 +54,7 @@ impl Action {
     pub fn default_limit(self) -> u32 {
         match self {
             Action::TerminateTaskInstance | Action::TerminateJob => 2,
-            Action::CancelTask => 20,
+            Action::CancelTask | Action::CancelInvocation => 20,
         }
     }
 }
@@ -69,10 +72,14 @@ pub enum ErrorCode {
     FailedOperationAnotherRequestProcessing,
     InvalidParameterInvalidTaskId,
     InvalidParameterTaskAlreadyFinished,
+    InvalidParameterValueInstanceIsNotRelatedToInvocation,
+    InvalidParameterValueInvalidInvocationId,
+    InvalidParameterValueLimitExceeded,
+    ResourceNotFoundInvocationNotFound,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InternalError,
         ErrorCode::InvalidParameterJobIdMalformed,
         ErrorCode::RequestLimitExceeded,
@@ -84,6 +91,10 @@ impl ErrorCode {
         ErrorCode::FailedOperationAnotherRequestProcessing,
         ErrorCode::InvalidParameterInvalidTaskId,
         ErrorCode::InvalidParameterTaskAlreadyFinished,
+        ErrorCode::InvalidParameterValueInstanceIsNotRelatedToInvocation,
+        ErrorCode::InvalidParameterValueInvalidInvocationId,
+        ErrorCode::InvalidParameterValueLimitExceeded,
+        ErrorCode::ResourceNotFoundInvocationNotFound,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +112,12 @@ impl ErrorCode {
             ErrorCode::FailedOperationAnotherRequestProcessing => "FailedOperation.AnotherRequestProcessing",
             ErrorCode::InvalidParameterInvalidTaskId => "InvalidParameter.InvalidTaskId",
             ErrorCode::InvalidParameterTaskAlreadyFinished => "InvalidParameter.TaskAlreadyFinished",
+            ErrorCode::InvalidParameterValueInstanceIsNotRelatedToInvocation => {
+                "InvalidParameterValue.InstanceIsNotRelatedToInvocation"
+            }
+            ErrorCode::InvalidParameterValueInvalidInvocationId => "InvalidParameterValue.InvalidInvocationId",
+            ErrorCode::InvalidParameterValueLimitExceeded => "InvalidParameterValue.LimitExceeded",
+            ErrorCode::ResourceNotFoundInvocationNotFound => "ResourceNotFound.InvocationNotFound",
         }
     }
 
@@ -134,6 +151,11 @@ pub enum Request {
     CancelTask {
         task: Option<u32>,
     },
+    /// The invocation and instance ids are the client's (`cancel_invocation`), read when the call
+    /// takes effect.
+    CancelInvocation {
+        client: u32,
+    },
 }
 
 impl Request {
@@ -142,6 +164,7 @@ impl Request {
             Request::TerminateTaskInstance { .. } => Action::TerminateTaskInstance,
             Request::TerminateJob { .. } => Action::TerminateJob,
             Request::CancelTask { .. } => Action::CancelTask,
+            Request::CancelInvocation { .. } => Action::CancelInvocation,
         }
     }
 }
@@ -263,6 +286,7 @@ impl<R: Recorder> Model<R> {
                 Request::TerminateTaskInstance { job, task, index } => self.terminate_task_instance(job, task, index),
                 Request::TerminateJob { job } => self.terminate_job(job),
                 Request::CancelTask { task } => self.cancel_task(task),
+                Request::CancelInvocation { client } => self.cancel_invocation(client),
             }
         };
         let responded = self.now + self.cfg.backend.api.latency.sample(&mut self.rng.api_latency);

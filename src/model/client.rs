@@ -114,7 +114,7 @@ impl Clients {
                     _ => None,
                 };
                 let (job, task) = match &c.kind {
-                    ClientKind::CancelTask { .. } => (JobRef::Unknown, None),
+                    ClientKind::CancelTask { .. } | ClientKind::CancelInvocation { .. } => (JobRef::Unknown, None),
                     ClientKind::TerminateJob { job, .. } => (resolve_job(cfg, job), None),
                     ClientKind::TerminateTaskInstances { job, task, .. } => {
                         let job = resolve_job(cfg, job);
@@ -146,7 +146,9 @@ impl Clients {
 /// When the `target`-th call of a client is first sent.
 fn first_send_time(kind: &ClientKind, target: u32) -> SimTime {
     match kind {
-        ClientKind::TerminateJob { at, .. } | ClientKind::CancelTask { at, .. } => *at,
+        ClientKind::TerminateJob { at, .. }
+        | ClientKind::CancelTask { at, .. }
+        | ClientKind::CancelInvocation { at, .. } => *at,
         ClientKind::TerminateTaskInstances { at, rate, .. } => {
             *at + SimTime((f64::from(target) * 1e6 / rate).round() as u64)
         }
@@ -155,7 +157,7 @@ fn first_send_time(kind: &ClientKind, target: u32) -> SimTime {
 
 fn call_count(kind: &ClientKind) -> usize {
     match kind {
-        ClientKind::TerminateJob { .. } | ClientKind::CancelTask { .. } => 1,
+        ClientKind::TerminateJob { .. } | ClientKind::CancelTask { .. } | ClientKind::CancelInvocation { .. } => 1,
         ClientKind::TerminateTaskInstances { indices, .. } => indices.len(),
     }
 }
@@ -224,6 +226,7 @@ impl<R: Recorder> Model<R> {
         let request = match &self.cfg.clients[client as usize].kind {
             ClientKind::TerminateJob { .. } => Request::TerminateJob { job: rt.job },
             ClientKind::CancelTask { .. } => Request::CancelTask { task: rt.dlc_task },
+            ClientKind::CancelInvocation { .. } => Request::CancelInvocation { client },
             ClientKind::TerminateTaskInstances { indices, .. } => Request::TerminateTaskInstance {
                 job: rt.job,
                 task: rt.task,

@@ -18,6 +18,31 @@ pub struct Config {
     pub clients: Vec<Client>,
     /// DLC tasks (SPEC §1.8), in file order.
     pub dlc_tasks: Vec<DlcTask>,
+    /// TAT invocations (SPEC §1.9), in file order.
+    pub tat_invocations: Vec<TatInvocation>,
+}
+
+/// A TAT invocation: a command run on up to 100 instances, one invocation task each.
+#[derive(Clone, Debug)]
+pub struct TatInvocation {
+    /// `inv-` + 8, checked by the loader.
+    pub id: String,
+    /// When the invocation starts: its tasks are `PENDING`.
+    pub at: SimTime,
+    /// `ins-` + 8 each, 1 to 100, distinct.
+    pub instances: Vec<String>,
+    pub pending: Delay,
+    pub delivery: Delay,
+    /// Share of tasks that spend `deliver_delayed_extra` in `DELIVER_DELAYED` before delivering.
+    pub deliver_delayed_rate: f64,
+    pub deliver_delayed_extra: Delay,
+    /// Share of tasks whose delivery ends `DELIVER_FAILED`.
+    pub deliver_failed_rate: f64,
+    pub runtime: Delay,
+    /// A run longer than this ends `TIMEOUT` at this point.
+    pub timeout: SimTime,
+    /// From CancelInvocation to `TERMINATED` for a task that was `RUNNING`.
+    pub kill_delay: Delay,
 }
 
 /// A DLC task: the time it spends in each state, and how it fails and is cancelled.
@@ -145,6 +170,8 @@ pub enum ClientKind {
     TerminateTaskInstances { at: SimTime, job: String, task: String, indices: IndexList, rate: f64 },
     /// One DLC CancelTask at `at` (the id may be malformed or unknown on purpose).
     CancelTask { at: SimTime, task_id: String },
+    /// One TAT CancelInvocation at `at`; `instances: None` cancels every task of the invocation.
+    CancelInvocation { at: SimTime, invocation: String, instances: Option<Vec<String>> },
 }
 
 /// Task instance indices as a client names them. They may name indices that do not exist (an

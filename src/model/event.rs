@@ -41,6 +41,12 @@ pub(super) enum Event {
     DlcStageDone(u32),
     /// An accepted CancelTask takes effect.
     DlcCancelDone(u32),
+    /// A TAT invocation starts: its tasks are `PENDING`.
+    TatStarted(u32),
+    /// A TAT invocation task's time in its current state is up.
+    TatStageDone(u32),
+    /// A `CANCELLING` TAT invocation task is `TERMINATED`.
+    TatKillDone(u32),
 }
 
 /// An [`Event`] packed into eight bytes: the kind in the low byte, an index in the high half,
@@ -70,6 +76,9 @@ impl From<Event> for Queued {
             Event::DlcSubmitted(t) => (12, 0, t),
             Event::DlcStageDone(t) => (13, 0, t),
             Event::DlcCancelDone(t) => (14, 0, t),
+            Event::TatStarted(v) => (15, 0, v),
+            Event::TatStageDone(k) => (16, 0, k),
+            Event::TatKillDone(k) => (17, 0, k),
         };
         debug_assert!(instance < 1 << 24);
         Queued(kind | u64::from(instance) << 8 | u64::from(index) << 32)
@@ -98,6 +107,9 @@ impl From<Queued> for Event {
             12 => Event::DlcSubmitted(index),
             13 => Event::DlcStageDone(index),
             14 => Event::DlcCancelDone(index),
+            15 => Event::TatStarted(index),
+            16 => Event::TatStageDone(index),
+            17 => Event::TatKillDone(index),
             kind => unreachable!("no event kind {kind} is ever packed"),
         }
     }
@@ -125,6 +137,9 @@ mod tests {
                 Event::DlcSubmitted(n),
                 Event::DlcStageDone(n),
                 Event::DlcCancelDone(n),
+                Event::TatStarted(n),
+                Event::TatStageDone(n),
+                Event::TatKillDone(n),
             ]);
             for instance in [0, 1, last_instance] {
                 events.push(Event::RunEnded { instance, generation: n });

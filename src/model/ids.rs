@@ -63,6 +63,16 @@ pub fn is_env_id(id: &str) -> bool {
     has_suffix_of_eight(id, "env-")
 }
 
+/// A TAT `InvocationId`: `inv-` + 8 lowercase letters or digits, e.g. `inv-ib2lld37`.
+pub fn is_invocation_id(id: &str) -> bool {
+    has_suffix_of_eight(id, "inv-")
+}
+
+/// A CVM `InstanceId`: `ins-` + 8 lowercase letters or digits, e.g. `ins-zcewfho0`.
+pub fn is_instance_id(id: &str) -> bool {
+    has_suffix_of_eight(id, "ins-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@
 //! - **TerminateJob** ([`job_termination`]): queued for a pool of backend workers that apply the
 //!   above to every instance of the job, one after another, at a fixed cost per instance.
 //! - **CancelTask** ([`dlc`]): cancels a DLC task, a sibling service's job with states of its own.
+//! - **CancelInvocation** ([`tat`]): cancels a TAT command on some or all of its instances.
 //!
 //! All go through a **gateway** ([`api`]) that enforces per-account rate limits, injects
 //! `InternalError`, and answers after a latency. **Clients** ([`client`]) send calls on a schedule
@@ -44,6 +45,7 @@ pub mod job_termination;
 pub mod quota;
 pub mod recorder;
 pub mod state;
+pub mod tat;
 pub mod terminate;
 
 use crate::engine::{Delay, EventQueue, RadixQueue, SimTime, Stream, Streams, prefetch};
@@ -79,6 +81,9 @@ mod stream_id {
     pub const DLC_STAGE: u64 = 11;
     pub const DLC_FAILURE: u64 = 12;
     pub const DLC_CANCEL: u64 = 13;
+    pub const TAT_STAGE: u64 = 14;
+    pub const TAT_DELIVERY: u64 = 15;
+    pub const TAT_KILL: u64 = 16;
     /// Client `k` draws its jitter from stream `CLIENT_JITTER + k`.
     pub const CLIENT_JITTER: u64 = 1 << 32;
 }
@@ -97,6 +102,9 @@ struct Rngs {
     dlc_stage: Stream,
     dlc_failure: Stream,
     dlc_cancel: Stream,
+    tat_stage: Stream,
+    tat_delivery: Stream,
+    tat_kill: Stream,
 }
 
 impl Rngs {
@@ -115,6 +123,9 @@ impl Rngs {
             dlc_stage: streams.stream(stream_id::DLC_STAGE),
             dlc_failure: streams.stream(stream_id::DLC_FAILURE),
             dlc_cancel: streams.stream(stream_id::DLC_CANCEL),
+            tat_stage: streams.stream(stream_id::TAT_STAGE),
+            tat_delivery: streams.stream(stream_id::TAT_DELIVERY),
+            tat_kill: streams.stream(stream_id::TAT_KILL),
         }
     }
 }
@@ -152,6 +163,8 @@ pub struct Model<R: Recorder> {
     gateway: Gateway,
     clients: Clients,
     dlc: Vec<dlc::DlcTaskRuntime>,
+    tat_invocations: Vec<tat::TatInvocationRuntime>,
+    tat_tasks: Vec<tat::TatTaskRuntime>,
     rng: Rngs,
     interruption: Option<Delay>,
     tally: Tally,
@@ -178,6 +191,8 @@ pub struct Outcome {
     pub requests: RequestTotals,
     /// DLC tasks, in file order.
     pub dlc: Vec<dlc::DlcTaskRuntime>,
+    /// TAT invocation tasks: every invocation's, in file order, each in its instance order.
+    pub tat_tasks: Vec<tat::TatTaskRuntime>,
     pub events: u64,
     /// The time of the last state change.
     pub sim_end: SimTime,
@@ -194,6 +209,7 @@ impl<R: Recorder> Model<R> {
         let streams = Streams::new(cfg.seed);
         let (jobs, tasks, instances) = job::build_tables(&cfg);
         let times_len = instances.len();
+        let (tat_invocations, tat_tasks) = tat::build_tables(&cfg);
         let interruption = (cfg.backend.cvm.interruption_rate_per_hour > 0.0)
             .then(|| Delay::exponential(3600e6 / cfg.backend.cvm.interruption_rate_per_hour))
             .flatten();
@@ -219,6 +235,8 @@ impl<R: Recorder> Model<R> {
             gateway: Gateway::new(&cfg),
             clients: Clients::new(&cfg, streams),
             dlc: vec![dlc::DlcTaskRuntime::default(); cfg.dlc_tasks.len()],
+            tat_invocations,
+            tat_tasks,
             rng: Rngs::new(streams),
             interruption,
             tally: Tally::default(),
@@ -239,6 +257,9 @@ impl<R: Recorder> Model<R> {
         }
         for t in 0..self.cfg.dlc_tasks.len() {
             self.schedule_at(self.cfg.dlc_tasks[t].submit_at, Event::DlcSubmitted(t as u32));
+        }
+        for v in 0..self.cfg.tat_invocations.len() {
+            self.schedule_at(self.cfg.tat_invocations[v].at, Event::TatStarted(v as u32));
         }
         self.schedule_first_calls();
     }
@@ -315,6 +336,9 @@ impl<R: Recorder> Model<R> {
             Event::DlcSubmitted(t) => self.dlc_submitted(t),
             Event::DlcStageDone(t) => self.dlc_stage_done(t),
             Event::DlcCancelDone(t) => self.dlc_cancel_done(t),
+            Event::TatStarted(v) => self.tat_started(v),
+            Event::TatStageDone(k) => self.tat_stage_done(k),
+            Event::TatKillDone(k) => self.tat_kill_done(k),
         }
     }
 
@@ -346,6 +370,7 @@ impl<R: Recorder> Model<R> {
             times: self.times,
             requests: self.gateway.totals(),
             dlc: self.dlc,
+            tat_tasks: self.tat_tasks,
             events: self.events,
             sim_end: end,
             peak_cvms: self.tally.peak_cvms,

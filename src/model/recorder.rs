@@ -17,6 +17,10 @@ pub enum Entity {
     Node(u32),
     /// A DLC task (index into the scenario's `dlc.tasks`).
     DlcTask(u32),
+    /// A TAT invocation task: one instance of an invocation (index into all invocations' tasks).
+    TatTask(u32),
+    /// A TAT invocation, its own status (index into the scenario's `tat.invocations`).
+    TatInvocation(u32),
 }
 
 /// One API call, complete with its answer (the answer time is known when the call takes effect).

@@ -60,6 +60,9 @@ pub struct Names {
     task_starts: Vec<u32>,
     clients: Vec<(String, String)>,
     dlc_ids: Vec<String>,
+    invocation_ids: Vec<String>,
+    /// `inv-…/ins-…` per TAT invocation task.
+    tat_task_ids: Vec<String>,
 }
 
 impl Names {
@@ -81,6 +84,12 @@ impl Names {
             task_starts,
             clients: cfg.clients.iter().map(|c| (escape(&c.name), escape(&c.account))).collect(),
             dlc_ids: cfg.dlc_tasks.iter().map(|t| t.id.clone()).collect(),
+            invocation_ids: cfg.tat_invocations.iter().map(|v| v.id.clone()).collect(),
+            tat_task_ids: cfg
+                .tat_invocations
+                .iter()
+                .flat_map(|v| v.instances.iter().map(move |i| format!("{}/{i}", v.id)))
+                .collect(),
         }
     }
 
@@ -106,6 +115,12 @@ impl Names {
             Entity::DlcTask(t) => {
                 out.write_all(b"dlc_task,").and_then(|_| out.write_all(self.dlc_ids[t as usize].as_bytes()))
             }
+            Entity::TatTask(k) => {
+                out.write_all(b"tat_task,").and_then(|_| out.write_all(self.tat_task_ids[k as usize].as_bytes()))
+            }
+            Entity::TatInvocation(v) => out
+                .write_all(b"tat_invocation,")
+                .and_then(|_| out.write_all(self.invocation_ids[v as usize].as_bytes())),
         }
     }
 }
@@ -341,6 +356,7 @@ impl RowWriter {
         match &self.cfg.clients[r.client as usize].kind {
             ClientKind::TerminateJob { job, .. } => out.write_all(escape(job).as_bytes())?,
             ClientKind::CancelTask { task_id, .. } => out.write_all(escape(task_id).as_bytes())?,
+            ClientKind::CancelInvocation { invocation, .. } => out.write_all(escape(invocation).as_bytes())?,
             ClientKind::TerminateTaskInstances { job, task, indices, .. } => {
                 let target = format!("{job}/{task}/{}", indices.get(r.target as usize));
                 out.write_all(escape(&target).as_bytes())?;

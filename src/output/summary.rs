@@ -52,6 +52,8 @@ pub struct LatencyStats {
 pub struct CancelLatency {
     /// DLC tasks: CancelTask's arrival to `CANCELLED`.
     pub dlc: LatencyStats,
+    /// TAT invocation tasks: CancelInvocation's arrival to `CANCELLED` or `TERMINATED`.
+    pub tat: LatencyStats,
 }
 
 #[derive(Debug, Serialize)]
@@ -154,6 +156,13 @@ pub fn summarise(outcome: &Outcome) -> Summary {
             dlc: LatencyStats::of(
                 outcome
                     .dlc
+                    .iter()
+                    .filter_map(|t| t.cancel_requested.zip(t.cancelled).map(|(r, c)| (c - r).micros()))
+                    .collect(),
+            ),
+            tat: LatencyStats::of(
+                outcome
+                    .tat_tasks
                     .iter()
                     .filter_map(|t| t.cancel_requested.zip(t.cancelled).map(|(r, c)| (c - r).micros()))
                     .collect(),

@@ -9,9 +9,9 @@ use crate::engine::{Delay, SimTime};
 use crate::expect::Expectation;
 use crate::model::config::{
     Api, Backend, Client, ClientKind, Config, CreateFailedState, Cvm, DlcTask, EnvRef, Environment, FailedAction,
-    IndexList, Jitter, Job, NamedEnvPolicy, RateLimitAlgorithm, Retry, Task,
+    IndexList, Jitter, Job, NamedEnvPolicy, RateLimitAlgorithm, Retry, Task, TatInvocation,
 };
-use crate::model::ids::{is_dlc_task_id, is_env_id, is_job_id};
+use crate::model::ids::{is_dlc_task_id, is_env_id, is_instance_id, is_invocation_id, is_job_id};
 
 use super::error::{InputError, JsonPath};
 use super::file::*;
@@ -138,14 +138,24 @@ pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> R
     let environments = build_environments(ctx, &file.environments)?;
     let jobs = build_jobs(ctx, file, &environments)?;
     let dlc_tasks = build_dlc_tasks(ctx, file)?;
-    let clients = build_clients(ctx, file, &jobs, &dlc_tasks)?;
+    let tat_invocations = build_tat_invocations(ctx, file)?;
+    let clients = build_clients(ctx, file, &jobs, &dlc_tasks, &tat_invocations)?;
     let expectations = file
         .expect
         .iter()
         .map(|(metric, rule)| Expectation::parse(metric, rule).map_err(|e| ctx.err(&root.key("expect").key(metric), e)))
         .collect::<Result<Vec<_>>>()?;
-    let config =
-        Config { name, seed: file.seed, horizon: file.horizon.0, backend, environments, jobs, clients, dlc_tasks };
+    let config = Config {
+        name,
+        seed: file.seed,
+        horizon: file.horizon.0,
+        backend,
+        environments,
+        jobs,
+        clients,
+        dlc_tasks,
+        tat_invocations,
+    };
     Ok((config, expectations))
 }
 
@@ -156,6 +166,7 @@ fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
         (b.api.limits.terminate_task_instance, "TerminateTaskInstance"),
         (b.api.limits.terminate_job, "TerminateJob"),
         (b.api.limits.cancel_task, "CancelTask"),
+        (b.api.limits.cancel_invocation, "CancelInvocation"),
     ];
     for (limit, action) in limits {
         ctx.check((1..=MAX_RATE as u32).contains(&limit), &api.key("limits").key(action), || {
@@ -190,7 +201,12 @@ fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
                 RateLimitFile::FixedWindow => RateLimitAlgorithm::FixedWindow,
                 RateLimitFile::TokenBucket => RateLimitAlgorithm::TokenBucket,
             },
-            limits: [b.api.limits.terminate_task_instance, b.api.limits.terminate_job, b.api.limits.cancel_task],
+            limits: [
+                b.api.limits.terminate_task_instance,
+                b.api.limits.terminate_job,
+                b.api.limits.cancel_task,
+                b.api.limits.cancel_invocation,
+            ],
             internal_error_rate: b.api.internal_error_rate.0,
         },
         cvm: Cvm {
@@ -420,11 +436,101 @@ fn build_dlc_tasks(ctx: &Ctx, file: &ScenarioFile) -> Result<Vec<DlcTask>> {
     Ok(tasks)
 }
 
-fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job], dlc_tasks: &[DlcTask]) -> Result<Vec<Client>> {
+fn build_tat_invocations(ctx: &Ctx, file: &ScenarioFile) -> Result<Vec<TatInvocation>> {
+    let p = JsonPath::root().key("tat").key("invocations");
+    ctx.check(file.tat.invocations.len() <= MAX_TAT_INVOCATIONS, &p, || {
+        format!("at most {MAX_TAT_INVOCATIONS} TAT invocations")
+    })?;
+    let mut invocations = Vec::with_capacity(file.tat.invocations.len());
+    let mut seen = HashSet::new();
+    for (k, inv) in file.tat.invocations.iter().enumerate() {
+        let ip = p.index(k);
+        ctx.check(is_invocation_id(&inv.id), &ip.key("id"), || {
+            format!("`{}` is not an invocation id: `inv-` and 8 lowercase letters or digits", inv.id)
+        })?;
+        ctx.check(seen.insert(inv.id.as_str()), &ip.key("id"), || format!("invocation `{}` appears twice", inv.id))?;
+        ctx.check((1..=MAX_INVOCATION_INSTANCES).contains(&inv.instances.len()), &ip.key("instances"), || {
+            format!("an invocation runs on 1 to {MAX_INVOCATION_INSTANCES} instances, got {}", inv.instances.len())
+        })?;
+        let mut on = HashSet::new();
+        for (n, instance) in inv.instances.iter().enumerate() {
+            ctx.check(is_instance_id(instance), &ip.key("instances").index(n), || {
+                format!("`{instance}` is not an instance id: `ins-` and 8 lowercase letters or digits")
+            })?;
+            ctx.check(on.insert(instance.as_str()), &ip.key("instances").index(n), || {
+                format!("instance `{instance}` appears twice in the invocation")
+            })?;
+        }
+        invocations.push(TatInvocation {
+            id: inv.id.clone(),
+            at: inv.at.0,
+            instances: inv.instances.clone(),
+            pending: ctx.delay(&inv.pending, &ip.key("pending"))?,
+            delivery: ctx.delay(&inv.delivery, &ip.key("delivery"))?,
+            deliver_delayed_rate: inv.deliver_delayed_rate.0,
+            deliver_delayed_extra: ctx.delay(&inv.deliver_delayed_extra, &ip.key("deliver_delayed_extra"))?,
+            deliver_failed_rate: inv.deliver_failed_rate.0,
+            runtime: ctx.delay(&inv.runtime, &ip.key("runtime"))?,
+            timeout: inv.timeout.0,
+            kill_delay: ctx.delay(&inv.kill_delay, &ip.key("kill_delay"))?,
+        });
+    }
+    Ok(invocations)
+}
+
+/// A `cancel_invocation` client: one CancelInvocation at `at`.
+fn build_cancel_invocation(
+    ctx: &mut Ctx,
+    cp: &JsonPath,
+    c: &ClientFile,
+    at: SimTime,
+    invocations: &HashMap<&str, &TatInvocation>,
+) -> Result<ClientKind> {
+    let Some(id) = &c.invocation else {
+        return Err(ctx.err(cp, "a cancel_invocation client needs `invocation`"));
+    };
+    let too_many = c.instances.as_ref().is_some_and(|ids| ids.len() > MAX_INVOCATION_INSTANCES);
+    match invocations.get(id.as_str()) {
+        _ if !is_invocation_id(id) => ctx.warn(
+            &cp.key("invocation"),
+            format!("`{id}` is not an invocation id: the call will get InvalidParameterValue.InvalidInvocationId"),
+        ),
+        _ if too_many => ctx.warn(
+            &cp.key("instances"),
+            format!("more than {MAX_INVOCATION_INSTANCES} instance ids: the call will get InvalidParameterValue.LimitExceeded"),
+        ),
+        None => ctx.warn(
+            &cp.key("invocation"),
+            format!("no invocation `{id}` in the scenario: the call will get ResourceNotFound.InvocationNotFound"),
+        ),
+        Some(inv) => {
+            if at < inv.at {
+                ctx.warn(&cp.key("at"), format!("invocation `{id}` starts at {} s, after this client's call", inv.at));
+            }
+            let unrelated = c.instances.iter().flatten().filter(|i| !inv.instances.contains(i)).count();
+            if unrelated > 0 {
+                ctx.warn(
+                    &cp.key("instances"),
+                    format!("{unrelated} of the instances are not in the invocation: the call will get InvalidParameterValue.InstanceIsNotRelatedToInvocation"),
+                );
+            }
+        }
+    }
+    Ok(ClientKind::CancelInvocation { at, invocation: id.clone(), instances: c.instances.clone() })
+}
+
+fn build_clients(
+    ctx: &mut Ctx,
+    file: &ScenarioFile,
+    jobs: &[Job],
+    dlc_tasks: &[DlcTask],
+    tat_invocations: &[TatInvocation],
+) -> Result<Vec<Client>> {
     let p = JsonPath::root().key("clients");
     ctx.check(file.clients.len() <= MAX_CLIENTS, &p, || format!("at most {MAX_CLIENTS} clients"))?;
     let mut clients = Vec::with_capacity(file.clients.len());
     let dlc_submit_at: HashMap<&str, SimTime> = dlc_tasks.iter().map(|t| (t.id.as_str(), t.submit_at)).collect();
+    let invocations: HashMap<&str, &TatInvocation> = tat_invocations.iter().map(|i| (i.id.as_str(), i)).collect();
     for (k, c) in file.clients.iter().enumerate() {
         let cp = p.index(k);
         let kind_name = c.kind.as_str();
@@ -432,18 +538,27 @@ fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job], dlc_tasks: &[
             ctx.check(!present, &cp.key(field), || format!("`{field}` does not apply to a {kind_name} client"))
         };
         let at = c.at.map_or(SimTime::ZERO, |d| d.0);
-        let kind = if c.kind == ClientType::CancelTask {
+        let kind = if matches!(c.kind, ClientType::CancelTask | ClientType::CancelInvocation) {
             for (present, field) in [
                 (c.job.is_some(), "job"),
                 (c.task.is_some(), "task"),
                 (c.indices.is_some(), "indices"),
                 (c.rate.is_some(), "rate"),
+                (c.task_id.is_some() && c.kind != ClientType::CancelTask, "task_id"),
+                (c.invocation.is_some() && c.kind != ClientType::CancelInvocation, "invocation"),
+                (c.instances.is_some() && c.kind != ClientType::CancelInvocation, "instances"),
             ] {
                 not_for(present, field)?;
             }
-            build_cancel_task(ctx, &cp, c, at, &dlc_submit_at)?
+            if c.kind == ClientType::CancelTask {
+                build_cancel_task(ctx, &cp, c, at, &dlc_submit_at)?
+            } else {
+                build_cancel_invocation(ctx, &cp, c, at, &invocations)?
+            }
         } else {
             not_for(c.task_id.is_some(), "task_id")?;
+            not_for(c.invocation.is_some(), "invocation")?;
+            not_for(c.instances.is_some(), "instances")?;
             let Some(job_id) = &c.job else {
                 return Err(ctx.err(&cp, format!("a {kind_name} client needs `job`")));
             };
@@ -495,7 +610,7 @@ fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, jobs: &[Job], dlc_tasks: &[
                         rate,
                     }
                 }
-                ClientType::CancelTask => unreachable!("handled above"),
+                ClientType::CancelTask | ClientType::CancelInvocation => unreachable!("handled above"),
             };
             if !is_job_id(job_id) {
                 ctx.warn(

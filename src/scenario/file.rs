@@ -47,6 +47,9 @@ pub struct ScenarioFile {
     /// DLC tasks that `cancel_task` clients may cancel (SPEC §1.8).
     #[serde(default)]
     pub dlc: DlcFile,
+    /// TAT invocations that `cancel_invocation` clients may cancel (SPEC §1.9).
+    #[serde(default)]
+    pub tat: TatFile,
     /// Expectations checked after the run: a dotted path into `summary.json` mapped to an
     /// operator and a number, e.g. `"termination_latency_s.p99": "<= 180"`.
     #[serde(default)]
@@ -123,7 +126,8 @@ pub enum RateLimitFile {
     TokenBucket,
 }
 
-/// Calls per second per account (whole numbers, at least 1). Defaults: 2, 2 and 20 (the seeds).
+/// Calls per second per account (whole numbers, at least 1). Defaults: 2, 2, 20 and 20 (the
+/// seeds).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsFile {
@@ -133,11 +137,13 @@ pub struct LimitsFile {
     pub terminate_job: u32,
     #[serde(rename = "CancelTask")]
     pub cancel_task: u32,
+    #[serde(rename = "CancelInvocation")]
+    pub cancel_invocation: u32,
 }
 
 impl Default for LimitsFile {
     fn default() -> Self {
-        LimitsFile { terminate_task_instance: 2, terminate_job: 2, cancel_task: 20 }
+        LimitsFile { terminate_task_instance: 2, terminate_job: 2, cancel_task: 20, cancel_invocation: 20 }
     }
 }
 
@@ -322,6 +328,12 @@ pub struct ClientFile {
     /// `cancel_task`: the DLC `TaskId` to cancel (may be wrong on purpose).
     #[serde(default)]
     pub task_id: Option<String>,
+    /// `cancel_invocation`: the TAT `InvocationId` (may be wrong on purpose).
+    #[serde(default)]
+    pub invocation: Option<String>,
+    /// `cancel_invocation`: the `InstanceIds` to cancel; left out, every task of the invocation.
+    #[serde(default)]
+    pub instances: Option<Vec<String>>,
     /// Without it, one attempt per call.
     #[serde(default)]
     pub retry: Option<RetryFile>,
@@ -333,6 +345,7 @@ pub enum ClientType {
     TerminateJob,
     TerminateTaskInstances,
     CancelTask,
+    CancelInvocation,
 }
 
 impl ClientType {
@@ -341,6 +354,7 @@ impl ClientType {
             ClientType::TerminateJob => "terminate_job",
             ClientType::TerminateTaskInstances => "terminate_task_instances",
             ClientType::CancelTask => "cancel_task",
+            ClientType::CancelInvocation => "cancel_invocation",
         }
     }
 }
@@ -425,4 +439,69 @@ fn dlc_writing_data() -> DistributionSpec {
 }
 fn dlc_cancel_delay() -> DistributionSpec {
     constant(secs(3))
+}
+
+/// TAT (TencentCloud Automation Tools) invocations, for CancelInvocation (SPEC §1.9, seed 004).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TatFile {
+    pub invocations: Vec<TatInvocationFile>,
+}
+
+/// A TAT invocation: one invocation task per instance, `PENDING` → `DELIVERING` (or
+/// `DELIVER_DELAYED` first) → `RUNNING` → `SUCCESS` or `TIMEOUT`; delivery may end
+/// `DELIVER_FAILED`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TatInvocationFile {
+    /// `inv-` + 8 lowercase letters or digits, unique in the scenario.
+    pub id: String,
+    /// When the invocation starts. Default: `"0s"`.
+    #[serde(default = "zero")]
+    pub at: DurationValue,
+    /// 1 to 100 distinct instance ids (`ins-` + 8).
+    pub instances: Vec<String>,
+    /// Time spent `PENDING`. Default: `"1s"`.
+    #[serde(default = "tat_pending")]
+    pub pending: DistributionSpec,
+    /// Time spent `DELIVERING`. Default: `"2s"`.
+    #[serde(default = "tat_delivery")]
+    pub delivery: DistributionSpec,
+    /// Share of tasks delayed before delivering. Default: 0.
+    #[serde(default)]
+    pub deliver_delayed_rate: Probability,
+    /// Time a delayed task spends `DELIVER_DELAYED`. Default: `"30s"`.
+    #[serde(default = "tat_deliver_delayed_extra")]
+    pub deliver_delayed_extra: DistributionSpec,
+    /// Share of tasks whose delivery ends `DELIVER_FAILED`. Default: 0.
+    #[serde(default)]
+    pub deliver_failed_rate: Probability,
+    /// How long the command runs. Default: `"5m"`.
+    #[serde(default = "tat_runtime")]
+    pub runtime: DistributionSpec,
+    /// A run longer than this ends `TIMEOUT` then. Default: `"1h"`.
+    #[serde(default = "tat_timeout")]
+    pub timeout: DurationValue,
+    /// From CancelInvocation to `TERMINATED` for a `RUNNING` task. Default: `"5s"`.
+    #[serde(default = "tat_kill_delay")]
+    pub kill_delay: DistributionSpec,
+}
+
+fn tat_pending() -> DistributionSpec {
+    constant(secs(1))
+}
+fn tat_delivery() -> DistributionSpec {
+    constant(secs(2))
+}
+fn tat_deliver_delayed_extra() -> DistributionSpec {
+    constant(secs(30))
+}
+fn tat_runtime() -> DistributionSpec {
+    constant(secs(300))
+}
+fn tat_timeout() -> DurationValue {
+    secs(3600)
+}
+fn tat_kill_delay() -> DistributionSpec {
+    constant(secs(5))
 }

@@ -17,3 +17,7 @@ pub const MAX_WORKERS: u32 = 100_000;
 pub const MAX_RATE: f64 = 1_000_000.0;
 /// DLC tasks in one scenario.
 pub const MAX_DLC_TASKS: usize = 1_000_000;
+/// TAT invocations in one scenario.
+pub const MAX_TAT_INVOCATIONS: usize = 100_000;
+/// Instances of one TAT invocation, and `InstanceIds` of one CancelInvocation (seed 004).
+pub const MAX_INVOCATION_INSTANCES: usize = 100;

@@ -1,0 +1,319 @@
+//! TAT (TencentCloud Automation Tools) invocations and CancelInvocation (SPEC §1.9, seed 004).
+//!
+//! An invocation runs a command on up to 100 instances, one invocation task each. At the
+//! invocation's `at` every task is `PENDING`; after `pending` it is `DELIVERING` (a
+//! `deliver_delayed_rate` share first spends `deliver_delayed_extra` in `DELIVER_DELAYED`);
+//! after `delivery` it is `RUNNING`, or `DELIVER_FAILED` at `deliver_failed_rate`; a run ends
+//! `SUCCESS` after `runtime`, or `TIMEOUT` at `timeout` if `runtime` is longer.
+//!
+//! CancelInvocation (seed 004), checked in this order after the gateway's rate limit and fault
+//! injection:
+//! - a malformed `InvocationId` → `InvalidParameterValue.InvalidInvocationId`;
+//! - more than 100 `InstanceIds` → `InvalidParameterValue.LimitExceeded`;
+//! - an invocation the service does not know (none of the scenario's, or not started yet) →
+//!   `ResourceNotFound.InvocationNotFound`;
+//! - an instance id that is not one of the invocation's (malformed ones included) →
+//!   `InvalidParameterValue.InstanceIsNotRelatedToInvocation`;
+//! - otherwise accepted. Without `InstanceIds` every task of the invocation is covered. A covered
+//!   task not yet delivered (`PENDING`, `DELIVERING`, `DELIVER_DELAYED`) is `CANCELLED` at once
+//!   ("will be CANCELLED after the command is canceled"); a `RUNNING` one is `CANCELLING`, then
+//!   `TERMINATED` after `kill_delay` ("will be TERMINATED"); a finished one is unchanged.
+//!
+//! The invocation's own status follows its tasks: `CANCELLING` while any task is; otherwise
+//! `PENDING` while every task is, `RUNNING` while any other is not finished; once all are
+//! finished: `SUCCESS` (all succeeded), `CANCELLED` (all cancelled or terminated),
+//! `PARTIAL_CANCELLED` (some were), `TIMEOUT` (all timed out), `FAILED` (none succeeded),
+//! `PARTIAL_FAILED` (some did). Timeline rows show it as entity `tat_invocation`.
+
+use crate::engine::{SimTime, bernoulli};
+
+use super::api::ErrorCode;
+use super::config::ClientKind;
+use super::{Entity, Event, Model, Recorder};
+use crate::model::ids::is_invocation_id;
+use crate::scenario::limits::MAX_INVOCATION_INSTANCES;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TatTaskState {
+    Pending,
+    Delivering,
+    DeliverDelayed,
+    Running,
+    Success,
+    Timeout,
+    DeliverFailed,
+    Cancelling,
+    Cancelled,
+    Terminated,
+}
+
+impl TatTaskState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TatTaskState::Pending => "PENDING",
+            TatTaskState::Delivering => "DELIVERING",
+            TatTaskState::DeliverDelayed => "DELIVER_DELAYED",
+            TatTaskState::Running => "RUNNING",
+            TatTaskState::Success => "SUCCESS",
+            TatTaskState::Timeout => "TIMEOUT",
+            TatTaskState::DeliverFailed => "DELIVER_FAILED",
+            TatTaskState::Cancelling => "CANCELLING",
+            TatTaskState::Cancelled => "CANCELLED",
+            TatTaskState::Terminated => "TERMINATED",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            TatTaskState::Success
+                | TatTaskState::Timeout
+                | TatTaskState::DeliverFailed
+                | TatTaskState::Cancelled
+                | TatTaskState::Terminated
+        )
+    }
+
+    fn is_undelivered(self) -> bool {
+        matches!(self, TatTaskState::Pending | TatTaskState::Delivering | TatTaskState::DeliverDelayed)
+    }
+}
+
+/// An invocation task (one instance of an invocation) during the run.
+#[derive(Clone, Debug)]
+pub struct TatTaskRuntime {
+    pub invocation: u32,
+    /// Position of its instance in the invocation's list.
+    pub instance: u32,
+    /// `None` before the invocation starts.
+    pub state: Option<TatTaskState>,
+    /// Decided when `DELIVERING` starts.
+    delivery_fails: bool,
+    /// Decided when `RUNNING` starts: the runtime drawn exceeds the timeout.
+    times_out: bool,
+    /// When the first accepted CancelInvocation covering it arrived.
+    pub cancel_requested: Option<SimTime>,
+    /// When it became `CANCELLED` or `TERMINATED`.
+    pub cancelled: Option<SimTime>,
+}
+
+/// An invocation during the run: its tasks are `first_task..first_task + instances`.
+#[derive(Clone, Debug)]
+pub struct TatInvocationRuntime {
+    pub first_task: u32,
+    pub status: Option<&'static str>,
+}
+
+/// Lays out every invocation's tasks in one table, in file order.
+pub(super) fn build_tables(cfg: &super::Config) -> (Vec<TatInvocationRuntime>, Vec<TatTaskRuntime>) {
+    let mut invocations = Vec::with_capacity(cfg.tat_invocations.len());
+    let mut tasks = Vec::new();
+    for (v, inv) in cfg.tat_invocations.iter().enumerate() {
+        invocations.push(TatInvocationRuntime { first_task: tasks.len() as u32, status: None });
+        tasks.extend((0..inv.instances.len()).map(|n| TatTaskRuntime {
+            invocation: v as u32,
+            instance: n as u32,
+            state: None,
+            delivery_fails: false,
+            times_out: false,
+            cancel_requested: None,
+            cancelled: None,
+        }));
+    }
+    (invocations, tasks)
+}
+
+impl<R: Recorder> Model<R> {
+    fn tat_tasks_of(&self, v: u32) -> std::ops::Range<u32> {
+        let first = self.tat_invocations[v as usize].first_task;
+        first..first + self.cfg.tat_invocations[v as usize].instances.len() as u32
+    }
+
+    fn set_tat_state(&mut self, k: u32, to: TatTaskState, cause: &'static str) {
+        let task = &mut self.tat_tasks[k as usize];
+        let from = task.state.replace(to);
+        let v = task.invocation;
+        self.record(Entity::TatTask(k), from.map(TatTaskState::as_str), to.as_str(), cause);
+        self.update_invocation_status(v, cause);
+    }
+
+    fn update_invocation_status(&mut self, v: u32, cause: &'static str) {
+        let states = self.tat_tasks_of(v).map(|k| self.tat_tasks[k as usize].state);
+        let Some(status) = invocation_status(states) else { return };
+        let runtime = &mut self.tat_invocations[v as usize];
+        if runtime.status != Some(status) {
+            let from = runtime.status.replace(status);
+            self.record(Entity::TatInvocation(v), from, status, cause);
+        }
+    }
+
+    pub(super) fn tat_started(&mut self, v: u32) {
+        for k in self.tat_tasks_of(v) {
+            self.set_tat_state(k, TatTaskState::Pending, "invoked");
+            self.schedule_tat_stage_end(k, TatTaskState::Pending);
+        }
+    }
+
+    fn schedule_tat_stage_end(&mut self, k: u32, stage: TatTaskState) {
+        let cfg = &self.cfg.tat_invocations[self.tat_tasks[k as usize].invocation as usize];
+        let delay = match stage {
+            TatTaskState::Pending => cfg.pending.sample(&mut self.rng.tat_stage),
+            TatTaskState::DeliverDelayed => cfg.deliver_delayed_extra.sample(&mut self.rng.tat_stage),
+            TatTaskState::Delivering => cfg.delivery.sample(&mut self.rng.tat_stage),
+            TatTaskState::Running => {
+                let (runtime, timeout) = (cfg.runtime.sample(&mut self.rng.tat_stage), cfg.timeout);
+                self.tat_tasks[k as usize].times_out = runtime > timeout;
+                runtime.min(timeout)
+            }
+            _ => unreachable!("only live stages end"),
+        };
+        self.schedule(delay, Event::TatStageDone(k));
+    }
+
+    /// The current stage's time is up; a task cancelled meanwhile has left its stages.
+    pub(super) fn tat_stage_done(&mut self, k: u32) {
+        let v = self.tat_tasks[k as usize].invocation as usize;
+        let (next, cause) = match self.tat_tasks[k as usize].state {
+            Some(TatTaskState::Pending) => {
+                let cfg = &self.cfg.tat_invocations[v];
+                let (delayed_rate, failed_rate) = (cfg.deliver_delayed_rate, cfg.deliver_failed_rate);
+                self.tat_tasks[k as usize].delivery_fails = bernoulli(&mut self.rng.tat_delivery, failed_rate);
+                if bernoulli(&mut self.rng.tat_delivery, delayed_rate) {
+                    (TatTaskState::DeliverDelayed, "delivery_delayed")
+                } else {
+                    (TatTaskState::Delivering, "delivering")
+                }
+            }
+            Some(TatTaskState::DeliverDelayed) => (TatTaskState::Delivering, "delivering"),
+            Some(TatTaskState::Delivering) if self.tat_tasks[k as usize].delivery_fails => {
+                (TatTaskState::DeliverFailed, "delivery_failed")
+            }
+            Some(TatTaskState::Delivering) => (TatTaskState::Running, "delivered"),
+            Some(TatTaskState::Running) if self.tat_tasks[k as usize].times_out => (TatTaskState::Timeout, "timeout"),
+            Some(TatTaskState::Running) => (TatTaskState::Success, "succeeded"),
+            _ => return,
+        };
+        self.set_tat_state(k, next, cause);
+        if !next.is_final() {
+            self.schedule_tat_stage_end(k, next);
+        }
+    }
+
+    /// CancelInvocation's own checks and effect, for the call of client `client`.
+    pub(super) fn cancel_invocation(&mut self, client: u32) -> Option<ErrorCode> {
+        let ClientKind::CancelInvocation { invocation, instances, .. } = &self.cfg.clients[client as usize].kind else {
+            unreachable!("only cancel_invocation clients send CancelInvocation")
+        };
+        if !is_invocation_id(invocation) {
+            return Some(ErrorCode::InvalidParameterValueInvalidInvocationId);
+        }
+        if instances.as_ref().is_some_and(|ids| ids.len() > MAX_INVOCATION_INSTANCES) {
+            return Some(ErrorCode::InvalidParameterValueLimitExceeded);
+        }
+        let Some(v) = self.cfg.tat_invocations.iter().position(|i| i.id == *invocation) else {
+            return Some(ErrorCode::ResourceNotFoundInvocationNotFound);
+        };
+        let v = v as u32;
+        if self.tat_invocations[v as usize].status.is_none() {
+            return Some(ErrorCode::ResourceNotFoundInvocationNotFound);
+        }
+        let all = &self.cfg.tat_invocations[v as usize].instances;
+        let covered: Vec<u32> = match instances {
+            None => (0..all.len() as u32).collect(),
+            Some(ids) => {
+                let mut covered = Vec::with_capacity(ids.len());
+                for id in ids {
+                    match all.iter().position(|i| i == id) {
+                        Some(n) => covered.push(n as u32),
+                        None => return Some(ErrorCode::InvalidParameterValueInstanceIsNotRelatedToInvocation),
+                    }
+                }
+                covered
+            }
+        };
+        let first = self.tat_invocations[v as usize].first_task;
+        for n in covered {
+            let k = first + n;
+            let task = &mut self.tat_tasks[k as usize];
+            task.cancel_requested.get_or_insert(self.now);
+            match task.state {
+                Some(s) if s.is_undelivered() => {
+                    task.cancelled = Some(self.now);
+                    self.set_tat_state(k, TatTaskState::Cancelled, "cancelled");
+                }
+                Some(TatTaskState::Running) => {
+                    self.set_tat_state(k, TatTaskState::Cancelling, "cancel_requested");
+                    let cfg = &self.cfg.tat_invocations[v as usize];
+                    let delay = cfg.kill_delay.sample(&mut self.rng.tat_kill);
+                    self.schedule(delay, Event::TatKillDone(k));
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    pub(super) fn tat_kill_done(&mut self, k: u32) {
+        if self.tat_tasks[k as usize].state == Some(TatTaskState::Cancelling) {
+            self.tat_tasks[k as usize].cancelled = Some(self.now);
+            self.set_tat_state(k, TatTaskState::Terminated, "killed");
+        }
+    }
+}
+
+/// The invocation's status from its tasks' states (see the module docs); `None` before it starts.
+fn invocation_status(states: impl Iterator<Item = Option<TatTaskState>>) -> Option<&'static str> {
+    use TatTaskState::*;
+    let (mut n, mut pending, mut live, mut cancelling) = (0, 0, 0, 0);
+    let (mut success, mut cancelled, mut timeout) = (0, 0, 0);
+    for state in states {
+        let state = state?;
+        n += 1;
+        match state {
+            Pending => pending += 1,
+            Cancelling => cancelling += 1,
+            Success => success += 1,
+            Cancelled | Terminated => cancelled += 1,
+            Timeout => timeout += 1,
+            _ => {}
+        }
+        if !state.is_final() {
+            live += 1;
+        }
+    }
+    Some(match () {
+        _ if cancelling > 0 => "CANCELLING",
+        _ if pending == n => "PENDING",
+        _ if live > 0 => "RUNNING",
+        _ if cancelled == n => "CANCELLED",
+        _ if cancelled > 0 => "PARTIAL_CANCELLED",
+        _ if success == n => "SUCCESS",
+        _ if timeout == n => "TIMEOUT",
+        _ if success == 0 => "FAILED",
+        _ => "PARTIAL_FAILED",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TatTaskState::*;
+
+    fn status(states: &[TatTaskState]) -> &'static str {
+        invocation_status(states.iter().map(|&s| Some(s))).unwrap()
+    }
+
+    #[test]
+    fn the_invocation_status_follows_its_tasks() {
+        assert_eq!(status(&[Pending, Pending]), "PENDING");
+        assert_eq!(status(&[Pending, Running]), "RUNNING");
+        assert_eq!(status(&[Cancelling, Success]), "CANCELLING");
+        assert_eq!(status(&[Success, Success]), "SUCCESS");
+        assert_eq!(status(&[Cancelled, Terminated]), "CANCELLED");
+        assert_eq!(status(&[Cancelled, Success]), "PARTIAL_CANCELLED");
+        assert_eq!(status(&[Timeout, Timeout]), "TIMEOUT");
+        assert_eq!(status(&[Timeout, DeliverFailed]), "FAILED");
+        assert_eq!(status(&[Success, DeliverFailed]), "PARTIAL_FAILED");
+        assert_eq!(invocation_status([None, Some(Pending)].into_iter()), None);
+    }
+}
