@@ -12,10 +12,9 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::engine::SimTime;
 use crate::model::Outcome;
 
-use super::csv::{escape, write_time};
+use super::csv::{escape, write_time_cell};
 
 pub const CANCELLATIONS_HEADER: &str =
     "service,id,instance_id,final_state,cancel_requested_s,cancelled_s,cancel_latency_s";
@@ -25,20 +24,15 @@ pub fn applies(outcome: &Outcome) -> bool {
     !outcome.dlc.is_empty() || !outcome.tat_tasks.is_empty()
 }
 
-fn cell(out: &mut impl Write, t: Option<SimTime>) -> io::Result<()> {
-    out.write_all(b",")?;
-    t.map_or(Ok(()), |t| write_time(out, t))
-}
-
 pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
     let mut out = BufWriter::new(File::create(path)?);
     writeln!(out, "{CANCELLATIONS_HEADER}")?;
     for (task, config) in outcome.dlc.iter().zip(&outcome.config.dlc_tasks) {
         let state = task.state.map_or("", |s| s.as_str());
         write!(out, "dlc,{},,{state}", escape(&config.id))?;
-        cell(&mut out, task.cancel_requested)?;
-        cell(&mut out, task.cancelled)?;
-        cell(&mut out, task.cancel_requested.zip(task.cancelled).map(|(r, c)| c - r))?;
+        write_time_cell(&mut out, task.cancel_requested)?;
+        write_time_cell(&mut out, task.cancelled)?;
+        write_time_cell(&mut out, task.cancel_requested.zip(task.cancelled).map(|(r, c)| c - r))?;
         out.write_all(b"\n")?;
     }
     let invocations = &outcome.config.tat_invocations;
@@ -47,9 +41,9 @@ pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
         let state = task.state.map_or("", |s| s.as_str());
         let instance = &invocation.instances[task.instance as usize];
         write!(out, "tat,{},{},{state}", escape(&invocation.id), escape(instance))?;
-        cell(&mut out, task.cancel_requested)?;
-        cell(&mut out, task.cancelled)?;
-        cell(&mut out, task.cancel_requested.zip(task.cancelled).map(|(r, c)| c - r))?;
+        write_time_cell(&mut out, task.cancel_requested)?;
+        write_time_cell(&mut out, task.cancelled)?;
+        write_time_cell(&mut out, task.cancel_requested.zip(task.cancelled).map(|(r, c)| c - r))?;
         out.write_all(b"\n")?;
     }
     out.flush()

@@ -40,6 +40,12 @@ pub fn write_time(out: &mut impl Write, t: SimTime) -> io::Result<()> {
     out.write_all(&digits)
 }
 
+/// `,` and a time, or just `,` when there is none: a cell of an optional time column.
+pub fn write_time_cell(out: &mut impl Write, t: Option<SimTime>) -> io::Result<()> {
+    out.write_all(b",")?;
+    t.map_or(Ok(()), |t| write_time(out, t))
+}
+
 /// A field as CSV wants it: quoted when it holds a comma, a quote or a line break.
 pub fn escape(field: &str) -> String {
     if field.contains([',', '"', '\n', '\r']) {

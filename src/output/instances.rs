@@ -4,21 +4,12 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::engine::SimTime;
 use crate::model::Outcome;
 use crate::model::config::EnvRef;
 
-use super::csv::{Names, write_time};
+use super::csv::{Names, write_time_cell};
 
 pub const INSTANCES_HEADER: &str = "job_id,task,index,env,final_state,path,terminate_requested_s,terminated_s,released_s,termination_latency_s,release_latency_s";
-
-fn cell(out: &mut Vec<u8>, t: Option<SimTime>) -> io::Result<()> {
-    out.push(b',');
-    match t {
-        Some(t) => write_time(out, t),
-        None => Ok(()),
-    }
-}
 
 pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
     let names = Names::new(&outcome.config);
@@ -45,11 +36,11 @@ pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
             row.extend_from_slice(field.as_bytes());
         }
         let requested = inst.terminate_requested;
-        cell(&mut row, requested)?;
-        cell(&mut row, inst.terminated)?;
-        cell(&mut row, inst.released)?;
-        cell(&mut row, requested.zip(inst.terminated).map(|(r, t)| t - r))?;
-        cell(&mut row, requested.zip(inst.released).map(|(r, t)| t - r))?;
+        write_time_cell(&mut row, requested)?;
+        write_time_cell(&mut row, inst.terminated)?;
+        write_time_cell(&mut row, inst.released)?;
+        write_time_cell(&mut row, requested.zip(inst.terminated).map(|(r, t)| t - r))?;
+        write_time_cell(&mut row, requested.zip(inst.released).map(|(r, t)| t - r))?;
         row.push(b'\n');
         out.write_all(&row)?;
     }

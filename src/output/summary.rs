@@ -105,6 +105,11 @@ impl LatencyStats {
     }
 }
 
+/// From the first accepted cancel to the end it caused, over the entities that got both.
+fn cancel_latency(times: impl Iterator<Item = (Option<SimTime>, Option<SimTime>)>) -> LatencyStats {
+    LatencyStats::of(times.filter_map(|(requested, cancelled)| Some((cancelled? - requested?).micros())).collect())
+}
+
 pub fn summarise(outcome: &Outcome) -> Summary {
     let mut states = [0u64; InstanceState::ALL.len()];
     let mut paths = [0u64; TerminationPath::ALL.len()];
@@ -153,20 +158,8 @@ pub fn summarise(outcome: &Outcome) -> Summary {
         termination_latency_s: LatencyStats::of(termination),
         release_latency_s: LatencyStats::of(release),
         cancel_latency_s: CancelLatency {
-            dlc: LatencyStats::of(
-                outcome
-                    .dlc
-                    .iter()
-                    .filter_map(|t| t.cancel_requested.zip(t.cancelled).map(|(r, c)| (c - r).micros()))
-                    .collect(),
-            ),
-            tat: LatencyStats::of(
-                outcome
-                    .tat_tasks
-                    .iter()
-                    .filter_map(|t| t.cancel_requested.zip(t.cancelled).map(|(r, c)| (c - r).micros()))
-                    .collect(),
-            ),
+            dlc: cancel_latency(outcome.dlc.iter().map(|t| (t.cancel_requested, t.cancelled))),
+            tat: cancel_latency(outcome.tat_tasks.iter().map(|t| (t.cancel_requested, t.cancelled))),
         },
         jobs,
         requests: RequestSummary { total: outcome.requests.total, ok: outcome.requests.ok, by_error },
