@@ -29,6 +29,8 @@ fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// The charts every run draws, and the two that need `timeline.csv`.
 const ALWAYS: [&str; 4] = ["progress", "termination-latency-cdf", "release-latency-cdf", "api-calls"];
 const WITH_TIMELINE: [&str; 2] = ["instance-states", "job-termination"];
+/// Drawn when the run has DLC tasks or TAT invocations.
+const CANCELLATIONS: &str = "cancel-latency-cdf";
 
 /// Every `<text>` of an SVG, which must parse as XML.
 fn svg_texts(path: &Path) -> Vec<String> {
@@ -135,8 +137,12 @@ fn plot_redraws_every_example_runs_charts_byte_for_byte() {
                 scenario.display()
             );
         }
-        let expected: Vec<&str> =
+        let mut expected: Vec<&str> =
             if lean { ALWAYS.to_vec() } else { ALWAYS.iter().chain(&WITH_TIMELINE).copied().collect() };
+        let text = fs::read_to_string(scenario).unwrap();
+        if text.contains("\"dlc\"") || text.contains("\"tat\"") {
+            expected.push(CANCELLATIONS);
+        }
         assert_eq!(drawn, expected_files(&expected), "{}", scenario.display());
     }
 }
@@ -167,6 +173,63 @@ fn a_run_with_no_termination_still_draws_every_chart_and_says_why_they_are_empty
     for chart in all {
         png_pixels(&out.join(format!("charts/{chart}.png")));
     }
+}
+
+#[test]
+fn the_cancellation_chart_has_a_line_per_kind_of_task_and_plot_redraws_it() {
+    // Constant delays: the DLC task, RUNNING from 17 s, cancelled at 100 s: CANCELLED at 103
+    // (3 s). The TAT invocation starts at 10 s; its tasks are DELIVERING 11..13 and then RUNNING.
+    // Instance A cancelled at 12 s: undelivered, CANCELLED at once (0 s). Instance B at 20 s:
+    // running, TERMINATED after the 5 s kill.
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        tmp.path(),
+        "cancels",
+        r#"{ "name": "cancels",
+             "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 1, "runtime": "1h" } ] } ],
+             "dlc": { "tasks": [ { "id": "4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564", "submit_at": "10s", "queued": "5s",
+                                   "initializing": "2s", "running": "10m", "cancel_delay": "3s" } ] },
+             "tat": { "invocations": [ { "id": "inv-aaaaaaaa", "at": "10s", "instances": ["ins-aaaaaaaa", "ins-bbbbbbbb"],
+                                         "pending": "1s", "delivery": "2s", "runtime": "1m", "kill_delay": "5s" } ] },
+             "clients": [
+               { "type": "cancel_invocation", "at": "12s", "invocation": "inv-aaaaaaaa", "instances": ["ins-aaaaaaaa"] },
+               { "type": "cancel_invocation", "at": "20s", "invocation": "inv-aaaaaaaa", "instances": ["ins-bbbbbbbb"] },
+               { "type": "cancel_task", "at": "100s", "task_id": "4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564" } ] }"#,
+    );
+    let out = tmp.path().join("out");
+    run(Some(&scenario), &out, &["--no-timeline"]);
+    let mut expected = ALWAYS.to_vec();
+    expected.push(CANCELLATIONS);
+    assert_eq!(chart_files(&out), expected_files(&expected));
+    let svg = out.join(format!("charts/{CANCELLATIONS}.svg"));
+    let texts = svg_texts(&svg);
+    for line in [
+        "all: 3 tasks, p50 3 s, p99 5 s",
+        "DLC task: 1 task, p50 3 s, p99 3 s",
+        "TAT task, undelivered (CANCELLED): 1 task, p50 0 s, p99 0 s",
+        "TAT task, running (TERMINATED): 1 task, p50 5 s, p99 5 s",
+        "cancel latency (s)",
+        "tasks at or below (%)",
+    ] {
+        assert!(texts.iter().any(|t| t == line), "lacks `{line}`: {texts:?}");
+    }
+    let before = fs::read(&svg).unwrap();
+    fs::remove_dir_all(out.join("charts")).unwrap();
+    assert!(termsim(&["plot", out.to_str().unwrap()]).status.success());
+    assert!(fs::read(&svg).unwrap() == before, "plot draws the cancellation chart differently");
+
+    // Without a cancel the chart is still drawn, and says why it is empty.
+    let none = write_scenario(
+        tmp.path(),
+        "no-cancels",
+        r#"{ "name": "no-cancels",
+             "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 1, "runtime": "1h" } ] } ],
+             "dlc": { "tasks": [ { "id": "4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564", "running": "10m" } ] } }"#,
+    );
+    let out = tmp.path().join("out-none");
+    run(Some(&none), &out, &["--no-timeline"]);
+    let texts = svg_texts(&out.join(format!("charts/{CANCELLATIONS}.svg")));
+    assert!(texts.iter().any(|t| t == "no cancel latency: no DLC or TAT task was cancelled"), "{texts:?}");
 }
 
 #[test]

@@ -108,3 +108,17 @@ pub fn tti(at: &str, indices: Value) -> Value {
 pub fn terminate_job(at: &str, job: &str) -> Value {
     json!({ "type": "terminate_job", "at": at, "job": job })
 }
+
+/// Like [`run`], with `files` (name, text) written beside the scenario first, for what a scenario
+/// reads from other files (traces, empirical CSVs).
+pub fn run_beside(scenario: &Value, files: &[(&str, &str)]) -> (Outcome, Rec) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write a file beside the scenario");
+    }
+    let text = serde_json::to_string_pretty(scenario).unwrap();
+    let loaded = termsim::scenario::parse(&text, &dir.path().join("test.json")).unwrap_or_else(|e| panic!("{e}"));
+    let mut model = Model::new(loaded.config, Rec::default());
+    model.run();
+    model.finish()
+}

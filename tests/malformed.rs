@@ -46,6 +46,27 @@ const fn case(
     Case { file, shown: None, path, lines: line, column, message, fix: ("", fix.0, fix.1) }
 }
 
+/// A trace case: the scenario `file` replays the CSV `shown`, whose cell at `line`:`column` is
+/// wrong; the fix edits the CSV.
+const fn trace(
+    file: &'static str,
+    shown: &'static str,
+    line: &'static [usize],
+    column: usize,
+    message: &'static str,
+    fix: (&'static str, &'static str),
+) -> Case {
+    Case {
+        file,
+        shown: Some(shown),
+        path: "clients[0].csv",
+        lines: line,
+        column: Some(column),
+        message,
+        fix: (shown, fix.0, fix.1),
+    }
+}
+
 #[rustfmt::skip]
 const CASES: &[Case] = &[
     // JSON syntax.
@@ -158,6 +179,35 @@ const CASES: &[Case] = &[
          ("\"max_attempts\": 0", "\"max_attempts\": 3")),
     case("unknown_client_type.json", "clients[0].type", &[14], None, "unknown variant `terminate_everything`",
          ("terminate_everything", "terminate_job")),
+    // Trace clients and their CSV files. Columns count the characters before the cell: e.g.
+    // `120,,TerminateTaskInstance,job-abcd1234,A,` is 5 + 22 + 13 + 2 = 42, so `one` is at 43.
+    trace("trace_index_not_a_number.json", "trace_index_not_a_number.csv", &[3], 43, "`one` is not a whole number", ("A,one", "A,1")),
+    trace("trace_out_of_order.json", "trace_out_of_order.csv", &[4], 1, "time order", ("150,", "250,")),
+    trace("trace_unknown_action.json", "trace_unknown_action.csv", &[2], 6, "`TerminateInstance` is not an action", ("TerminateInstance", "TerminateJob")),
+    trace("trace_cell_does_not_apply.json", "trace_cell_does_not_apply.csv", &[2], 32, "column `task_name`: does not apply to TerminateJob",
+          ("job-abcd1234,A,", "job-abcd1234,,")),
+    // `100,"night, ops",TerminateJob,job-abcd1234,,,` is 4 + 13 + 13 + 13 + 2 = 45: the comma
+    // inside the quotes does not end a cell.
+    trace("trace_quoted_account.json", "trace_quoted_account.csv", &[2], 46, "column `task_id`: does not apply", (",\"x\",", ",,")),
+    // The header line: 65 characters before the ninth name.
+    trace("trace_unknown_column.json", "trace_unknown_column.csv", &[1], 66, "unknown column `instance_id`", ("instance_id\n", "instance_ids\n")),
+    trace("trace_bad_instance_ids.json", "trace_bad_instance_ids.csv", &[2], 40, "an empty instance id", (";;", ";")),
+    // The record starts on line 2 and its quoted account runs onto line 3, where `night",` (7),
+    // `TerminateTaskInstance,` (22), `job-abcd1234,` (13) and `A,` (2) come before the `x`.
+    trace("trace_multiline_quoted_cell.json", "trace_multiline_quoted_cell.csv", &[3], 45, "`x` is not a whole number", ("A,x,", "A,0,")),
+    Case {
+        file: "trace_csv_missing.json",
+        shown: None,
+        path: "clients[0].csv",
+        lines: &[13],
+        column: Some(31),
+        message: "cannot read",
+        fix: ("no_such_trace.csv", "", "at_s,account,action,job_id,task_name,index,task_id,invocation_id,instance_ids\n"),
+    },
+    case("trace_without_csv.json", "clients[0]", &[13], Some(5), "a trace client needs `csv`",
+         ("\"at\": \"10s\"", "\"csv\": \"trace_valid.csv\"")),
+    case("trace_with_job.json", "clients[0].job", &[13], Some(31), "`job` does not apply to a trace client",
+         ("\"job\": \"job-abcd1234\", ", "")),
     // Expectations.
     case("bad_expect_rule.json", "expect.termination_latency_s.p99", &[14], Some(34), "about 3",
          ("\"about 3\"", "\"<= 3\"")),

@@ -151,10 +151,12 @@ pub enum Request {
     CancelTask {
         task: Option<u32>,
     },
-    /// The invocation and instance ids are the client's (`cancel_invocation`), read when the call
-    /// takes effect.
+    /// `invocation`: the TAT invocation's index, `None` when the id names none. The ids as
+    /// written are the `target`-th call of `client`, read when the call takes effect.
     CancelInvocation {
+        invocation: Option<u32>,
         client: u32,
+        target: u32,
     },
 }
 
@@ -286,7 +288,9 @@ impl<R: Recorder> Model<R> {
                 Request::TerminateTaskInstance { job, task, index } => self.terminate_task_instance(job, task, index),
                 Request::TerminateJob { job } => self.terminate_job(job),
                 Request::CancelTask { task } => self.cancel_task(task),
-                Request::CancelInvocation { client } => self.cancel_invocation(client),
+                Request::CancelInvocation { invocation, client, target } => {
+                    self.cancel_invocation(invocation, client, target)
+                }
             }
         };
         let responded = self.now + self.cfg.backend.api.latency.sample(&mut self.rng.api_latency);

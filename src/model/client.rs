@@ -14,14 +14,14 @@
 //! order the clients appear in the scenario.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 use rand::RngExt;
 
 use crate::engine::{SimTime, Stream, Streams};
 
 use super::api::{JobRef, Request};
-use super::config::{ClientKind, Config, IndexList, Jitter, Retry};
+use super::config::{CallRef, ClientKind, Config, Jitter, Retry};
 use super::ids::{is_dlc_task_id, is_job_id};
 use super::{Event, Model, Recorder, stream_id};
 
@@ -29,14 +29,21 @@ use super::{Event, Model, Recorder, stream_id};
 type Due = Reverse<(SimTime, u32, u64, u32, u32)>;
 
 struct ClientRuntime {
+    /// The account of every call, or of the calls a trace row does not give one.
     account: u32,
-    job: JobRef,
-    /// The DLC task a `cancel_task` client names, when its id is one of the scenario's.
-    dlc_task: Option<u32>,
-    /// Global task index (TerminateTaskInstance clients naming an existing task).
-    task: Option<u32>,
+    requests: Requests,
     retry: Option<Retry>,
     jitter: Stream,
+}
+
+/// A client's calls, resolved once when the run starts.
+enum Requests {
+    /// Every call is the same (TerminateJob, CancelTask, CancelInvocation clients).
+    Same(Request),
+    /// TerminateTaskInstance of the index at the call's position in the client's list.
+    Indices { job: JobRef, task: Option<u32> },
+    /// `(account, request)` per row of a trace.
+    Rows(Vec<(u32, Request)>),
 }
 
 pub struct Clients {
@@ -77,88 +84,108 @@ impl Parked {
     }
 }
 
-fn resolve_job(cfg: &Config, id: &str) -> JobRef {
-    if !is_job_id(id) {
-        return JobRef::Malformed;
-    }
-    cfg.jobs.iter().position(|j| j.id == id).map_or(JobRef::Unknown, |j| JobRef::Known(j as u32))
+/// Turns the names a caller wrote into the model's indices.
+struct Resolver<'a> {
+    cfg: &'a Config,
+    jobs: HashMap<&'a str, u32>,
+    /// Global index of each job's first task.
+    task_base: Vec<u32>,
+    dlc_tasks: HashMap<&'a str, u32>,
+    invocations: HashMap<&'a str, u32>,
+    accounts: HashMap<&'a str, u32>,
 }
 
-impl Clients {
-    pub fn new(cfg: &Config, streams: Streams) -> Self {
-        let mut accounts: Vec<&str> = Vec::new();
+impl<'a> Resolver<'a> {
+    fn new(cfg: &'a Config) -> Self {
         let mut task_base = Vec::with_capacity(cfg.jobs.len());
         let mut next = 0u32;
         for job in &cfg.jobs {
             task_base.push(next);
             next += job.tasks.len() as u32;
         }
-        let dlc_index: std::collections::HashMap<&str, u32> =
-            cfg.dlc_tasks.iter().enumerate().map(|(t, task)| (task.id.as_str(), t as u32)).collect();
+        let index = |ids: Vec<&'a str>| ids.into_iter().enumerate().map(|(n, id)| (id, n as u32)).collect();
+        Resolver {
+            cfg,
+            jobs: index(cfg.jobs.iter().map(|j| j.id.as_str()).collect()),
+            task_base,
+            dlc_tasks: index(cfg.dlc_tasks.iter().map(|t| t.id.as_str()).collect()),
+            invocations: index(cfg.tat_invocations.iter().map(|v| v.id.as_str()).collect()),
+            accounts: HashMap::new(),
+        }
+    }
+
+    /// Accounts are numbered in order of first use, so the numbering is the same every run.
+    fn account(&mut self, name: &'a str) -> u32 {
+        let next = self.accounts.len() as u32;
+        *self.accounts.entry(name).or_insert(next)
+    }
+
+    fn job(&self, id: &str) -> JobRef {
+        if !is_job_id(id) {
+            return JobRef::Malformed;
+        }
+        self.jobs.get(id).map_or(JobRef::Unknown, |&j| JobRef::Known(j))
+    }
+
+    /// The global task index of `name` in `job`, if the job is known and has it.
+    fn task(&self, job: JobRef, name: &str) -> Option<u32> {
+        let JobRef::Known(j) = job else { return None };
+        let tasks = &self.cfg.jobs[j as usize].tasks;
+        tasks.iter().position(|t| t.name == name).map(|t| self.task_base[j as usize] + t as u32)
+    }
+
+    fn request(&self, call: CallRef, client: u32, target: u32) -> Request {
+        match call {
+            CallRef::TerminateJob { job } => Request::TerminateJob { job: self.job(job) },
+            CallRef::TerminateTaskInstance { job, task, index } => {
+                let job = self.job(job);
+                Request::TerminateTaskInstance { job, task: self.task(job, task), index }
+            }
+            CallRef::CancelTask { task_id } => Request::CancelTask {
+                task: is_dlc_task_id(task_id).then(|| self.dlc_tasks.get(task_id).copied()).flatten(),
+            },
+            CallRef::CancelInvocation { invocation, .. } => {
+                Request::CancelInvocation { invocation: self.invocations.get(invocation).copied(), client, target }
+            }
+        }
+    }
+}
+
+impl Clients {
+    pub fn new(cfg: &Config, streams: Streams) -> Self {
+        let mut resolver = Resolver::new(cfg);
         let clients = cfg
             .clients
             .iter()
             .enumerate()
             .map(|(k, c)| {
-                let account = match accounts.iter().position(|a| *a == c.account) {
-                    Some(a) => a,
-                    None => {
-                        accounts.push(&c.account);
-                        accounts.len() - 1
-                    }
-                } as u32;
-                let dlc_task = match &c.kind {
-                    ClientKind::CancelTask { task_id, .. } if is_dlc_task_id(task_id) => {
-                        dlc_index.get(task_id.as_str()).copied()
-                    }
-                    _ => None,
-                };
-                let (job, task) = match &c.kind {
-                    ClientKind::CancelTask { .. } | ClientKind::CancelInvocation { .. } => (JobRef::Unknown, None),
-                    ClientKind::TerminateJob { job, .. } => (resolve_job(cfg, job), None),
+                let account = resolver.account(&c.account);
+                let client = k as u32;
+                let requests = match &c.kind {
                     ClientKind::TerminateTaskInstances { job, task, .. } => {
-                        let job = resolve_job(cfg, job);
-                        let task = match job {
-                            JobRef::Known(j) => cfg.jobs[j as usize]
-                                .tasks
-                                .iter()
-                                .position(|t| t.name == *task)
-                                .map(|t| task_base[j as usize] + t as u32),
-                            _ => None,
-                        };
-                        (job, task)
+                        let job = resolver.job(job);
+                        Requests::Indices { job, task: resolver.task(job, task) }
                     }
+                    ClientKind::Trace { rows } => Requests::Rows(
+                        rows.iter()
+                            .enumerate()
+                            .map(|(n, row)| {
+                                let account = row.account.as_deref().map_or(account, |a| resolver.account(a));
+                                (account, resolver.request(row.call.as_ref(), client, n as u32))
+                            })
+                            .collect(),
+                    ),
+                    kind => Requests::Same(resolver.request(kind.call(0), client, 0)),
                 };
                 ClientRuntime {
                     account,
-                    job,
-                    dlc_task,
-                    task,
+                    requests,
                     retry: c.retry,
                     jitter: streams.stream(stream_id::CLIENT_JITTER + k as u64),
                 }
             })
             .collect();
         Clients { agenda: BinaryHeap::new(), sequence: 0, wake_at: None, clients, answers: Parked::default() }
-    }
-}
-
-/// When the `target`-th call of a client is first sent.
-fn first_send_time(kind: &ClientKind, target: u32) -> SimTime {
-    match kind {
-        ClientKind::TerminateJob { at, .. }
-        | ClientKind::CancelTask { at, .. }
-        | ClientKind::CancelInvocation { at, .. } => *at,
-        ClientKind::TerminateTaskInstances { at, rate, .. } => {
-            *at + SimTime((f64::from(target) * 1e6 / rate).round() as u64)
-        }
-    }
-}
-
-fn call_count(kind: &ClientKind) -> usize {
-    match kind {
-        ClientKind::TerminateJob { .. } | ClientKind::CancelTask { .. } | ClientKind::CancelInvocation { .. } => 1,
-        ClientKind::TerminateTaskInstances { indices, .. } => indices.len(),
     }
 }
 
@@ -179,8 +206,8 @@ impl<R: Recorder> Model<R> {
     pub(super) fn schedule_first_calls(&mut self) {
         for k in 0..self.cfg.clients.len() {
             let kind = &self.cfg.clients[k].kind;
-            if call_count(kind) > 0 {
-                let at = first_send_time(kind, 0);
+            if kind.call_count() > 0 {
+                let at = kind.first_send_time(0);
                 self.add_to_agenda(at, k as u32, 0, 1);
             }
         }
@@ -218,22 +245,23 @@ impl<R: Recorder> Model<R> {
 
     fn send(&mut self, client: u32, target: u32, attempt: u32) {
         let kind = &self.cfg.clients[client as usize].kind;
-        if attempt == 1 && (target as usize + 1) < call_count(kind) {
-            let at = first_send_time(kind, target + 1);
+        if attempt == 1 && (target as usize + 1) < kind.call_count() {
+            let at = kind.first_send_time(target + 1);
             self.add_to_agenda(at, client, target + 1, 1);
         }
         let rt = &self.clients.clients[client as usize];
-        let request = match &self.cfg.clients[client as usize].kind {
-            ClientKind::TerminateJob { .. } => Request::TerminateJob { job: rt.job },
-            ClientKind::CancelTask { .. } => Request::CancelTask { task: rt.dlc_task },
-            ClientKind::CancelInvocation { .. } => Request::CancelInvocation { client },
-            ClientKind::TerminateTaskInstances { indices, .. } => Request::TerminateTaskInstance {
-                job: rt.job,
-                task: rt.task,
-                index: IndexList::get(indices, target as usize),
-            },
+        let (account, request) = match &rt.requests {
+            Requests::Same(request) => (rt.account, *request),
+            Requests::Indices { job, task } => {
+                let index = self.cfg.clients[client as usize].kind.call(target);
+                let CallRef::TerminateTaskInstance { index, .. } = index else {
+                    unreachable!("index lists belong to terminate_task_instances clients")
+                };
+                (rt.account, Request::TerminateTaskInstance { job: *job, task: *task, index })
+            }
+            Requests::Rows(rows) => rows[target as usize],
         };
-        let (account, retry) = (rt.account, rt.retry);
+        let retry = rt.retry;
         let (error, responded) = self.call_api(client, account, request, target, attempt);
         if let (Some(error), Some(retry)) = (error, retry) {
             if error.is_retryable() && attempt < retry.max_attempts {

@@ -2,6 +2,8 @@
 //! resolved to an index. The `scenario` module builds it from a file; tests and benches may build
 //! it directly.
 
+use std::sync::Arc;
+
 use crate::engine::{Delay, SimTime};
 
 use super::api::Action;
@@ -172,6 +174,113 @@ pub enum ClientKind {
     CancelTask { at: SimTime, task_id: String },
     /// One TAT CancelInvocation at `at`; `instances: None` cancels every task of the invocation.
     CancelInvocation { at: SimTime, invocation: String, instances: Option<Vec<String>> },
+    /// A recorded sequence of calls, one per row of a trace CSV, in time order. Shared, so that
+    /// the replications of a sweep do not copy it.
+    Trace { rows: Arc<[TraceRow]> },
+}
+
+/// One row of a trace: a call of any action, sent at `at`.
+#[derive(Clone, Debug)]
+pub struct TraceRow {
+    pub at: SimTime,
+    /// `None`: the client's account.
+    pub account: Option<String>,
+    pub call: Call,
+}
+
+/// A call's parameters, as the caller wrote them (ids may be malformed or unknown on purpose).
+#[derive(Clone, Debug)]
+pub enum Call {
+    TerminateTaskInstance {
+        job: String,
+        task: String,
+        index: i64,
+    },
+    TerminateJob {
+        job: String,
+    },
+    CancelTask {
+        task_id: String,
+    },
+    /// `instances: None`: every task of the invocation.
+    CancelInvocation {
+        invocation: String,
+        instances: Option<Vec<String>>,
+    },
+}
+
+/// A call's parameters, borrowed from a client: the one view of a call that the model's
+/// resolution, its handlers and the request log share.
+#[derive(Clone, Copy, Debug)]
+pub enum CallRef<'a> {
+    TerminateTaskInstance { job: &'a str, task: &'a str, index: i64 },
+    TerminateJob { job: &'a str },
+    CancelTask { task_id: &'a str },
+    CancelInvocation { invocation: &'a str, instances: Option<&'a [String]> },
+}
+
+impl Call {
+    pub fn as_ref(&self) -> CallRef<'_> {
+        match self {
+            Call::TerminateTaskInstance { job, task, index } => {
+                CallRef::TerminateTaskInstance { job, task, index: *index }
+            }
+            Call::TerminateJob { job } => CallRef::TerminateJob { job },
+            Call::CancelTask { task_id } => CallRef::CancelTask { task_id },
+            Call::CancelInvocation { invocation, instances } => {
+                CallRef::CancelInvocation { invocation, instances: instances.as_deref() }
+            }
+        }
+    }
+}
+
+impl ClientKind {
+    /// How many calls the client makes (retries aside).
+    pub fn call_count(&self) -> usize {
+        match self {
+            ClientKind::TerminateJob { .. } | ClientKind::CancelTask { .. } | ClientKind::CancelInvocation { .. } => 1,
+            ClientKind::TerminateTaskInstances { indices, .. } => indices.len(),
+            ClientKind::Trace { rows } => rows.len(),
+        }
+    }
+
+    /// When the `target`-th call is first sent.
+    pub fn first_send_time(&self, target: u32) -> SimTime {
+        match self {
+            ClientKind::TerminateJob { at, .. }
+            | ClientKind::CancelTask { at, .. }
+            | ClientKind::CancelInvocation { at, .. } => *at,
+            ClientKind::TerminateTaskInstances { at, rate, .. } => {
+                *at + SimTime((f64::from(target) * 1e6 / rate).round() as u64)
+            }
+            ClientKind::Trace { rows } => rows[target as usize].at,
+        }
+    }
+
+    /// The `target`-th call.
+    pub fn call(&self, target: u32) -> CallRef<'_> {
+        match self {
+            ClientKind::TerminateJob { job, .. } => CallRef::TerminateJob { job },
+            ClientKind::CancelTask { task_id, .. } => CallRef::CancelTask { task_id },
+            ClientKind::CancelInvocation { invocation, instances, .. } => {
+                CallRef::CancelInvocation { invocation, instances: instances.as_deref() }
+            }
+            ClientKind::TerminateTaskInstances { job, task, indices, .. } => {
+                CallRef::TerminateTaskInstance { job, task, index: indices.get(target as usize) }
+            }
+            ClientKind::Trace { rows } => rows[target as usize].call.as_ref(),
+        }
+    }
+}
+
+impl Client {
+    /// The account the `target`-th call is made from.
+    pub fn account_of(&self, target: u32) -> &str {
+        match &self.kind {
+            ClientKind::Trace { rows } => rows[target as usize].account.as_deref().unwrap_or(&self.account),
+            _ => &self.account,
+        }
+    }
 }
 
 /// Task instance indices as a client names them. They may name indices that do not exist (an

@@ -28,7 +28,7 @@
 use crate::engine::{SimTime, bernoulli};
 
 use super::api::ErrorCode;
-use super::config::ClientKind;
+use super::config::CallRef;
 use super::{Entity, Event, Model, Recorder};
 use crate::model::ids::is_invocation_id;
 use crate::scenario::limits::MAX_INVOCATION_INSTANCES;
@@ -199,21 +199,23 @@ impl<R: Recorder> Model<R> {
         }
     }
 
-    /// CancelInvocation's own checks and effect, for the call of client `client`.
-    pub(super) fn cancel_invocation(&mut self, client: u32) -> Option<ErrorCode> {
-        let ClientKind::CancelInvocation { invocation, instances, .. } = &self.cfg.clients[client as usize].kind else {
-            unreachable!("only cancel_invocation clients send CancelInvocation")
+    /// CancelInvocation's own checks and effect; `invocation` is the index the call's id
+    /// resolved to, if any.
+    pub(super) fn cancel_invocation(&mut self, invocation: Option<u32>, client: u32, target: u32) -> Option<ErrorCode> {
+        let CallRef::CancelInvocation { invocation: id, instances } =
+            self.cfg.clients[client as usize].kind.call(target)
+        else {
+            unreachable!("CancelInvocation requests come from CancelInvocation calls")
         };
-        if !is_invocation_id(invocation) {
+        if !is_invocation_id(id) {
             return Some(ErrorCode::InvalidParameterValueInvalidInvocationId);
         }
-        if instances.as_ref().is_some_and(|ids| ids.len() > MAX_INVOCATION_INSTANCES) {
+        if instances.is_some_and(|ids| ids.len() > MAX_INVOCATION_INSTANCES) {
             return Some(ErrorCode::InvalidParameterValueLimitExceeded);
         }
-        let Some(v) = self.cfg.tat_invocations.iter().position(|i| i.id == *invocation) else {
+        let Some(v) = invocation else {
             return Some(ErrorCode::ResourceNotFoundInvocationNotFound);
         };
-        let v = v as u32;
         if self.tat_invocations[v as usize].status.is_none() {
             return Some(ErrorCode::ResourceNotFoundInvocationNotFound);
         }

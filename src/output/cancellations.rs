@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use crate::engine::SimTime;
 use crate::model::Outcome;
 
 use super::csv::{escape, write_time_cell};
@@ -24,26 +25,57 @@ pub fn applies(outcome: &Outcome) -> bool {
     !outcome.dlc.is_empty() || !outcome.tat_tasks.is_empty()
 }
 
+/// One row of the file.
+pub struct CancellationRow<'a> {
+    pub service: &'static str,
+    pub id: &'a str,
+    /// Empty for a DLC task.
+    pub instance_id: &'a str,
+    /// Empty if it never started.
+    pub final_state: &'static str,
+    pub cancel_requested: Option<SimTime>,
+    pub cancelled: Option<SimTime>,
+}
+
+impl CancellationRow<'_> {
+    pub fn latency(&self) -> Option<SimTime> {
+        self.cancel_requested.zip(self.cancelled).map(|(r, c)| c - r)
+    }
+}
+
+/// The rows, in file order: DLC tasks, then every invocation's tasks.
+pub fn rows(outcome: &Outcome) -> impl Iterator<Item = CancellationRow<'_>> {
+    let dlc = outcome.dlc.iter().zip(&outcome.config.dlc_tasks).map(|(task, config)| CancellationRow {
+        service: "dlc",
+        id: &config.id,
+        instance_id: "",
+        final_state: task.state.map_or("", |s| s.as_str()),
+        cancel_requested: task.cancel_requested,
+        cancelled: task.cancelled,
+    });
+    let invocations = &outcome.config.tat_invocations;
+    let tat = outcome.tat_tasks.iter().map(move |task| {
+        let invocation = &invocations[task.invocation as usize];
+        CancellationRow {
+            service: "tat",
+            id: &invocation.id,
+            instance_id: &invocation.instances[task.instance as usize],
+            final_state: task.state.map_or("", |s| s.as_str()),
+            cancel_requested: task.cancel_requested,
+            cancelled: task.cancelled,
+        }
+    });
+    dlc.chain(tat)
+}
+
 pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
     let mut out = BufWriter::new(File::create(path)?);
     writeln!(out, "{CANCELLATIONS_HEADER}")?;
-    for (task, config) in outcome.dlc.iter().zip(&outcome.config.dlc_tasks) {
-        let state = task.state.map_or("", |s| s.as_str());
-        write!(out, "dlc,{},,{state}", escape(&config.id))?;
-        write_time_cell(&mut out, task.cancel_requested)?;
-        write_time_cell(&mut out, task.cancelled)?;
-        write_time_cell(&mut out, task.cancel_requested.zip(task.cancelled).map(|(r, c)| c - r))?;
-        out.write_all(b"\n")?;
-    }
-    let invocations = &outcome.config.tat_invocations;
-    for task in &outcome.tat_tasks {
-        let invocation = &invocations[task.invocation as usize];
-        let state = task.state.map_or("", |s| s.as_str());
-        let instance = &invocation.instances[task.instance as usize];
-        write!(out, "tat,{},{},{state}", escape(&invocation.id), escape(instance))?;
-        write_time_cell(&mut out, task.cancel_requested)?;
-        write_time_cell(&mut out, task.cancelled)?;
-        write_time_cell(&mut out, task.cancel_requested.zip(task.cancelled).map(|(r, c)| c - r))?;
+    for row in rows(outcome) {
+        write!(out, "{},{},{},{}", row.service, escape(row.id), escape(row.instance_id), row.final_state)?;
+        write_time_cell(&mut out, row.cancel_requested)?;
+        write_time_cell(&mut out, row.cancelled)?;
+        write_time_cell(&mut out, row.latency())?;
         out.write_all(b"\n")?;
     }
     out.flush()

@@ -15,7 +15,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use crate::engine::SimTime;
-use crate::model::config::{ClientKind, Config};
+use crate::model::config::{CallRef, ClientKind, Config};
 use crate::model::ids::{cvm_id, request_id};
 use crate::model::{Entity, InstanceState, Occupancy, Recorder, RequestRecord};
 
@@ -358,14 +358,19 @@ impl RowWriter {
         let out = &mut self.requests;
         let (client, account) = &self.names.clients[r.client as usize];
         out.write_all(request_id(self.names.seed, r.number).as_bytes())?;
-        write!(out, ",{client},{account},{},", r.action.as_str())?;
-        match &self.cfg.clients[r.client as usize].kind {
-            ClientKind::TerminateJob { job, .. } => out.write_all(escape(job).as_bytes())?,
-            ClientKind::CancelTask { task_id, .. } => out.write_all(escape(task_id).as_bytes())?,
-            ClientKind::CancelInvocation { invocation, .. } => out.write_all(escape(invocation).as_bytes())?,
-            ClientKind::TerminateTaskInstances { job, task, indices, .. } => {
-                let target = format!("{job}/{task}/{}", indices.get(r.target as usize));
-                out.write_all(escape(&target).as_bytes())?;
+        let config = &self.cfg.clients[r.client as usize];
+        match &config.kind {
+            ClientKind::Trace { .. } => write!(out, ",{client},{},", escape(config.account_of(r.target)))?,
+            _ => write!(out, ",{client},{account},")?,
+        }
+        out.write_all(r.action.as_str().as_bytes())?;
+        out.write_all(b",")?;
+        match config.kind.call(r.target) {
+            CallRef::TerminateJob { job } => out.write_all(escape(job).as_bytes())?,
+            CallRef::CancelTask { task_id } => out.write_all(escape(task_id).as_bytes())?,
+            CallRef::CancelInvocation { invocation, .. } => out.write_all(escape(invocation).as_bytes())?,
+            CallRef::TerminateTaskInstance { job, task, index } => {
+                out.write_all(escape(&format!("{job}/{task}/{index}")).as_bytes())?;
             }
         }
         out.write_all(b",")?;

@@ -86,6 +86,12 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
                 released: report.released,
             });
         }
+        if cancellations::applies(&outcome) {
+            for row in cancellations::rows(&outcome) {
+                let group = charts::CancelGroup::of(row.service, row.final_state).expect("termsim's own services");
+                data.cancellation(group, row.latency());
+            }
+        }
     }
 
     let mut summary = summary::summarise(&outcome);

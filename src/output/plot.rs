@@ -3,7 +3,8 @@
 //! The rows are read back and handed to [`ChartData`] exactly as the run handed them while
 //! writing, so the charts come out byte-identical to the run's own. `summary.json` gives the
 //! titles and reference lines; `timeline.csv` is optional (`--no-timeline`), and without it the
-//! charts that need instance state changes are not drawn, as in the run.
+//! charts that need instance state changes are not drawn, as in the run; `cancellations.csv`
+//! too, and without it there is no cancellation chart, as in a run without DLC or TAT tasks.
 //!
 //! A file that is missing or does not read as termsim wrote it is bad input: the error names
 //! the file, the line and column, and the column's name.
@@ -19,7 +20,8 @@ use csv::{ByteRecord, ReaderBuilder};
 use crate::engine::SimTime;
 use crate::model::{InstanceState, TerminationPath};
 
-use super::charts::{self, ChartData, InstanceRow, RunMeta};
+use super::cancellations::CANCELLATIONS_HEADER;
+use super::charts::{self, CancelGroup, ChartData, InstanceRow, RunMeta};
 use super::csv::{OCCUPANCY_HEADER, REQUESTS_HEADER, TIMELINE_HEADER};
 use super::instances::INSTANCES_HEADER;
 
@@ -246,6 +248,17 @@ pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
         data.occupancy(f.time_in_order(r, 0, &mut previous)?, f.count(r, 1)?, f.count(r, 2)?);
         Ok(())
     })?;
+
+    if dir.join("cancellations.csv").is_file() {
+        data.with_cancellations();
+        CsvFile::read(dir, "cancellations.csv", CANCELLATIONS_HEADER, |f, r| {
+            let service = f.text(r, 0)?;
+            let group = CancelGroup::of(service, f.text(r, 3)?)
+                .ok_or_else(|| f.error(r, 0, format!("`{service}` is neither `dlc` nor `tat`")))?;
+            data.cancellation(group, f.optional_time(r, 6)?);
+            Ok(())
+        })?;
+    }
     Ok((meta, data))
 }
 

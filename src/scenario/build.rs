@@ -8,16 +8,17 @@ use std::sync::Arc;
 use crate::engine::{Delay, SimTime};
 use crate::expect::Expectation;
 use crate::model::config::{
-    Api, Backend, Client, ClientKind, Config, CreateFailedState, Cvm, DlcTask, EnvRef, Environment, FailedAction,
-    IndexList, Jitter, Job, NamedEnvPolicy, RateLimitAlgorithm, Retry, Task, TatInvocation,
+    Api, Backend, Config, CreateFailedState, Cvm, DlcTask, EnvRef, Environment, FailedAction, Job, NamedEnvPolicy,
+    RateLimitAlgorithm, Task, TatInvocation,
 };
 use crate::model::ids::{is_dlc_task_id, is_env_id, is_instance_id, is_invocation_id, is_job_id};
 
+use super::clients::{Known, build_clients};
 use super::error::{InputError, JsonPath};
 use super::file::*;
 use super::limits::*;
 use super::locate::locate;
-use super::values::{DistributionSpec, IndicesSpec, MAX_EMPIRICAL_VALUES, parse_duration};
+use super::values::{DistributionSpec, MAX_EMPIRICAL_VALUES, parse_duration};
 
 /// Builds errors that point into the scenario's text.
 pub(super) struct Ctx<'a> {
@@ -26,10 +27,10 @@ pub(super) struct Ctx<'a> {
     pub warnings: Vec<String>,
 }
 
-type Result<T> = std::result::Result<T, InputError>;
+pub(super) type Result<T> = std::result::Result<T, InputError>;
 
 impl Ctx<'_> {
-    fn err(&self, path: &JsonPath, message: impl Into<String>) -> InputError {
+    pub(super) fn err(&self, path: &JsonPath, message: impl Into<String>) -> InputError {
         InputError {
             file: self.file.to_owned(),
             position: Some(locate(self.text, &path.0)),
@@ -38,16 +39,16 @@ impl Ctx<'_> {
         }
     }
 
-    fn warn(&mut self, path: &JsonPath, message: impl AsRef<str>) {
+    pub(super) fn warn(&mut self, path: &JsonPath, message: impl AsRef<str>) {
         let (line, column) = locate(self.text, &path.0);
         self.warnings.push(format!("{}:{line}:{column}: {path}: warning: {}", self.file.display(), message.as_ref()));
     }
 
-    fn check(&self, ok: bool, path: &JsonPath, message: impl FnOnce() -> String) -> Result<()> {
+    pub(super) fn check(&self, ok: bool, path: &JsonPath, message: impl FnOnce() -> String) -> Result<()> {
         if ok { Ok(()) } else { Err(self.err(path, message())) }
     }
 
-    fn rate(&self, value: f64, path: &JsonPath, what: &str) -> Result<f64> {
+    pub(super) fn rate(&self, value: f64, path: &JsonPath, what: &str) -> Result<f64> {
         self.check(value.is_finite() && value > 0.0 && value <= MAX_RATE, path, || {
             format!("{what} must be a positive number of calls per second, at most {MAX_RATE}, got {value}")
         })?;
@@ -139,7 +140,7 @@ pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> R
     let jobs = build_jobs(ctx, file, &environments)?;
     let dlc_tasks = build_dlc_tasks(ctx, file)?;
     let tat_invocations = build_tat_invocations(ctx, file)?;
-    let clients = build_clients(ctx, file, &jobs, &dlc_tasks, &tat_invocations)?;
+    let clients = build_clients(ctx, file, &Known::new(&jobs, &dlc_tasks, &tat_invocations))?;
     let expectations = file
         .expect
         .iter()
@@ -382,35 +383,6 @@ fn check_acyclic(ctx: &Ctx, tasks: &[Task], tp: &JsonPath) -> Result<()> {
     Ok(())
 }
 
-/// A `cancel_task` client: one CancelTask of `task_id` at `at`.
-fn build_cancel_task(
-    ctx: &mut Ctx,
-    cp: &JsonPath,
-    c: &ClientFile,
-    at: SimTime,
-    dlc_submit_at: &HashMap<&str, SimTime>,
-) -> Result<ClientKind> {
-    let Some(task_id) = &c.task_id else {
-        return Err(ctx.err(cp, "a cancel_task client needs `task_id`"));
-    };
-    match dlc_submit_at.get(task_id.as_str()) {
-        _ if !is_dlc_task_id(task_id) => ctx.warn(
-            &cp.key("task_id"),
-            format!("`{task_id}` is not a DLC task id: the call will get InvalidParameter.InvalidTaskId"),
-        ),
-        None => ctx.warn(
-            &cp.key("task_id"),
-            format!("no DLC task `{task_id}` in the scenario: the call will get InvalidParameter.InvalidTaskId"),
-        ),
-        Some(&submit_at) if at < submit_at => ctx.warn(
-            &cp.key("at"),
-            format!("DLC task `{task_id}` is submitted at {submit_at} s, after this client's call"),
-        ),
-        Some(_) => {}
-    }
-    Ok(ClientKind::CancelTask { at, task_id: task_id.clone() })
-}
-
 fn build_dlc_tasks(ctx: &Ctx, file: &ScenarioFile) -> Result<Vec<DlcTask>> {
     let p = JsonPath::root().key("dlc").key("tasks");
     ctx.check(file.dlc.tasks.len() <= MAX_DLC_TASKS, &p, || format!("at most {MAX_DLC_TASKS} DLC tasks"))?;
@@ -476,196 +448,4 @@ fn build_tat_invocations(ctx: &Ctx, file: &ScenarioFile) -> Result<Vec<TatInvoca
         });
     }
     Ok(invocations)
-}
-
-/// A `cancel_invocation` client: one CancelInvocation at `at`.
-fn build_cancel_invocation(
-    ctx: &mut Ctx,
-    cp: &JsonPath,
-    c: &ClientFile,
-    at: SimTime,
-    invocations: &HashMap<&str, &TatInvocation>,
-) -> Result<ClientKind> {
-    let Some(id) = &c.invocation else {
-        return Err(ctx.err(cp, "a cancel_invocation client needs `invocation`"));
-    };
-    let too_many = c.instances.as_ref().is_some_and(|ids| ids.len() > MAX_INVOCATION_INSTANCES);
-    match invocations.get(id.as_str()) {
-        _ if !is_invocation_id(id) => ctx.warn(
-            &cp.key("invocation"),
-            format!("`{id}` is not an invocation id: the call will get InvalidParameterValue.InvalidInvocationId"),
-        ),
-        _ if too_many => ctx.warn(
-            &cp.key("instances"),
-            format!("more than {MAX_INVOCATION_INSTANCES} instance ids: the call will get InvalidParameterValue.LimitExceeded"),
-        ),
-        None => ctx.warn(
-            &cp.key("invocation"),
-            format!("no invocation `{id}` in the scenario: the call will get ResourceNotFound.InvocationNotFound"),
-        ),
-        Some(inv) => {
-            if at < inv.at {
-                ctx.warn(&cp.key("at"), format!("invocation `{id}` starts at {} s, after this client's call", inv.at));
-            }
-            let unrelated = c.instances.iter().flatten().filter(|i| !inv.instances.contains(i)).count();
-            if unrelated > 0 {
-                ctx.warn(
-                    &cp.key("instances"),
-                    format!("{unrelated} of the instances are not in the invocation: the call will get InvalidParameterValue.InstanceIsNotRelatedToInvocation"),
-                );
-            }
-        }
-    }
-    Ok(ClientKind::CancelInvocation { at, invocation: id.clone(), instances: c.instances.clone() })
-}
-
-fn build_clients(
-    ctx: &mut Ctx,
-    file: &ScenarioFile,
-    jobs: &[Job],
-    dlc_tasks: &[DlcTask],
-    tat_invocations: &[TatInvocation],
-) -> Result<Vec<Client>> {
-    let p = JsonPath::root().key("clients");
-    ctx.check(file.clients.len() <= MAX_CLIENTS, &p, || format!("at most {MAX_CLIENTS} clients"))?;
-    let mut clients = Vec::with_capacity(file.clients.len());
-    let dlc_submit_at: HashMap<&str, SimTime> = dlc_tasks.iter().map(|t| (t.id.as_str(), t.submit_at)).collect();
-    let invocations: HashMap<&str, &TatInvocation> = tat_invocations.iter().map(|i| (i.id.as_str(), i)).collect();
-    for (k, c) in file.clients.iter().enumerate() {
-        let cp = p.index(k);
-        let kind_name = c.kind.as_str();
-        let not_for = |present: bool, field: &str| -> Result<()> {
-            ctx.check(!present, &cp.key(field), || format!("`{field}` does not apply to a {kind_name} client"))
-        };
-        let at = c.at.map_or(SimTime::ZERO, |d| d.0);
-        let kind = if matches!(c.kind, ClientType::CancelTask | ClientType::CancelInvocation) {
-            for (present, field) in [
-                (c.job.is_some(), "job"),
-                (c.task.is_some(), "task"),
-                (c.indices.is_some(), "indices"),
-                (c.rate.is_some(), "rate"),
-                (c.task_id.is_some() && c.kind != ClientType::CancelTask, "task_id"),
-                (c.invocation.is_some() && c.kind != ClientType::CancelInvocation, "invocation"),
-                (c.instances.is_some() && c.kind != ClientType::CancelInvocation, "instances"),
-            ] {
-                not_for(present, field)?;
-            }
-            if c.kind == ClientType::CancelTask {
-                build_cancel_task(ctx, &cp, c, at, &dlc_submit_at)?
-            } else {
-                build_cancel_invocation(ctx, &cp, c, at, &invocations)?
-            }
-        } else {
-            not_for(c.task_id.is_some(), "task_id")?;
-            not_for(c.invocation.is_some(), "invocation")?;
-            not_for(c.instances.is_some(), "instances")?;
-            let Some(job_id) = &c.job else {
-                return Err(ctx.err(&cp, format!("a {kind_name} client needs `job`")));
-            };
-            let job = jobs.iter().find(|j| j.id == *job_id);
-            let kind = match c.kind {
-                ClientType::TerminateJob => {
-                    not_for(c.task.is_some(), "task")?;
-                    not_for(c.indices.is_some(), "indices")?;
-                    not_for(c.rate.is_some(), "rate")?;
-                    ClientKind::TerminateJob { at, job: job_id.clone() }
-                }
-                ClientType::TerminateTaskInstances => {
-                    let Some(task_name) = &c.task else {
-                        return Err(ctx.err(&cp, "a terminate_task_instances client needs `task`"));
-                    };
-                    let rate = ctx.rate(c.rate.unwrap_or(2.0), &cp.key("rate"), "rate")?;
-                    let task = job.and_then(|j| j.tasks.iter().find(|t| t.name == *task_name));
-                    let indices = match c.indices.clone().unwrap_or(IndicesSpec::All) {
-                        IndicesSpec::All => match task {
-                            Some(t) => IndexList::Range { from: 0, to: i64::from(t.instances) - 1 },
-                            None => IndexList::List(Vec::new()),
-                        },
-                        IndicesSpec::List(v) => IndexList::List(v),
-                        IndicesSpec::Range { from, to } => IndexList::Range { from, to },
-                    };
-                    if job.is_some() && task.is_none() {
-                        ctx.warn(
-                            &cp.key("task"),
-                            format!(
-                                "job `{job_id}` has no task `{task_name}`: the calls will get ResourceNotFound.TaskInstance"
-                            ),
-                        );
-                    }
-                    if let Some(t) = task {
-                        let n = i64::from(t.instances);
-                        let outside = (0..indices.len()).filter(|&i| !(0..n).contains(&indices.get(i))).count();
-                        if outside > 0 {
-                            ctx.warn(&cp.key("indices"), format!("{outside} of the indices are outside 0..{}: those calls will get ResourceNotFound.TaskInstance", n - 1));
-                        }
-                    }
-                    if indices.is_empty() {
-                        ctx.warn(&cp.key("indices"), "this client makes no call");
-                    }
-                    ClientKind::TerminateTaskInstances {
-                        at,
-                        job: job_id.clone(),
-                        task: task_name.clone(),
-                        indices,
-                        rate,
-                    }
-                }
-                ClientType::CancelTask | ClientType::CancelInvocation => unreachable!("handled above"),
-            };
-            if !is_job_id(job_id) {
-                ctx.warn(
-                    &cp.key("job"),
-                    format!("`{job_id}` is not a job id: the calls will get InvalidParameter.JobIdMalformed"),
-                );
-            } else if let Some(job) = job {
-                if at < job.submit_at {
-                    ctx.warn(
-                        &cp.key("at"),
-                        format!("job `{job_id}` is submitted at {} s, after this client's first call", job.submit_at),
-                    );
-                }
-            } else {
-                ctx.warn(
-                    &cp.key("job"),
-                    format!("no job `{job_id}` in the scenario: the calls will get a ResourceNotFound error"),
-                );
-            }
-            kind
-        };
-        let retry = match &c.retry {
-            None => None,
-            Some(r) => {
-                let rp = cp.key("retry");
-                ctx.check((1..=MAX_ATTEMPTS).contains(&r.max_attempts), &rp.key("max_attempts"), || {
-                    format!("from 1 to {MAX_ATTEMPTS} attempts, got {}", r.max_attempts)
-                })?;
-                ctx.check(
-                    r.multiplier.is_finite() && (1.0..=1000.0).contains(&r.multiplier),
-                    &rp.key("multiplier"),
-                    || format!("the multiplier must be from 1 to 1000, got {}", r.multiplier),
-                )?;
-                Some(Retry {
-                    max_attempts: r.max_attempts,
-                    base: r.base.0,
-                    max: r.max.0,
-                    multiplier: r.multiplier,
-                    jitter: match r.jitter {
-                        JitterFile::None => Jitter::None,
-                        JitterFile::Full => Jitter::Full,
-                        JitterFile::Equal => Jitter::Equal,
-                    },
-                })
-            }
-        };
-        let name = c.name.clone().unwrap_or_else(|| format!("{kind_name}-{k}"));
-        ctx.check(!name.is_empty() && name.len() <= 128, &cp.key("name"), || {
-            "a client name has 1 to 128 characters".into()
-        })?;
-        let account = c.account.clone().unwrap_or_else(|| "default".into());
-        ctx.check(!account.is_empty() && account.len() <= 128, &cp.key("account"), || {
-            "an account has 1 to 128 characters".into()
-        })?;
-        clients.push(Client { name, account, kind, retry });
-    }
-    Ok(clients)
 }

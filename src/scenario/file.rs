@@ -310,7 +310,7 @@ pub struct ClientFile {
     /// Rate limits are per account. Default: `"default"`.
     #[serde(default)]
     pub account: Option<String>,
-    /// When the first call is sent. Default: `"0s"`.
+    /// When the first call is sent; for a `trace`, added to every row's `at_s`. Default: `"0s"`.
     #[serde(default)]
     pub at: Option<DurationValue>,
     /// The job the calls name (may be wrong on purpose: the API answers with its error).
@@ -334,6 +334,9 @@ pub struct ClientFile {
     /// `cancel_invocation`: the `InstanceIds` to cancel; left out, every task of the invocation.
     #[serde(default)]
     pub instances: Option<Vec<String>>,
+    /// `trace`: the CSV file of calls to replay, relative to the scenario's folder.
+    #[serde(default)]
+    pub csv: Option<String>,
     /// Without it, one attempt per call.
     #[serde(default)]
     pub retry: Option<RetryFile>,
@@ -346,6 +349,7 @@ pub enum ClientType {
     TerminateTaskInstances,
     CancelTask,
     CancelInvocation,
+    Trace,
 }
 
 impl ClientType {
@@ -355,6 +359,7 @@ impl ClientType {
             ClientType::TerminateTaskInstances => "terminate_task_instances",
             ClientType::CancelTask => "cancel_task",
             ClientType::CancelInvocation => "cancel_invocation",
+            ClientType::Trace => "trace",
         }
     }
 }

@@ -21,3 +21,7 @@ pub const MAX_DLC_TASKS: usize = 1_000_000;
 pub const MAX_TAT_INVOCATIONS: usize = 100_000;
 /// Instances of one TAT invocation, and `InstanceIds` of one CancelInvocation (seed 004).
 pub const MAX_INVOCATION_INSTANCES: usize = 100;
+/// Rows of one trace file (SPEC §2): about 100 bytes each once read.
+pub const MAX_TRACE_ROWS: usize = 1_000_000;
+/// The size of one trace file, read whole so that messages can point into it.
+pub const MAX_TRACE_BYTES: u64 = 256 << 20;

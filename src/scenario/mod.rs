@@ -15,10 +15,12 @@
 //! This module knows nothing of the engine: its product is plain data.
 
 mod build;
+mod clients;
 pub mod error;
 pub mod file;
 pub mod limits;
 pub(crate) mod locate;
+mod trace;
 pub mod values;
 
 use std::path::{Path, PathBuf};

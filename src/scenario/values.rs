@@ -36,6 +36,14 @@ fn seconds_to_time<E: de::Error>(secs: f64) -> Result<SimTime, E> {
     Ok(SimTime((secs * 1e6).round() as u64))
 }
 
+/// A number of seconds, such as `12.5` (a trace's `at_s`), rounded to the microsecond.
+pub fn parse_seconds(text: &str) -> Result<SimTime, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) => seconds_to_time::<de::value::Error>(secs).map_err(|e| e.to_string()),
+        Err(_) => Err(format!("`{text}` is not a number of seconds, such as 12.5")),
+    }
+}
+
 pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     let trimmed = text.trim();
     if let Ok(secs) = trimmed.parse::<f64>() {

@@ -10,7 +10,8 @@
 //! - occupancy (CVMs alive, quota in use): [`StepSeries`] of at most 1,024 buckets each;
 //! - API calls: counts per action, second and outcome;
 //! - per instance, from `instances.csv`: its latencies by path, when it was terminated, and a
-//!   thinned, evenly spaced sample of each path for the Gantt chart.
+//!   thinned, evenly spaced sample of each path for the Gantt chart;
+//! - per DLC task and TAT invocation task, from `cancellations.csv`: its cancel latency.
 
 use std::collections::BTreeMap;
 
@@ -227,6 +228,40 @@ pub struct ActionCalls {
     pub per_second: BTreeMap<u64, CallCounts>,
 }
 
+/// What a cancel found, for the cancellation chart's lines (SPEC §1.8, §1.9), from a
+/// `cancellations.csv` row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelGroup {
+    /// A DLC task: `CANCELLED` after the cancel delay.
+    Dlc,
+    /// A TAT task not yet delivered: `CANCELLED` at once.
+    TatUndelivered,
+    /// A running TAT task: `TERMINATED` after the kill delay.
+    TatRunning,
+}
+
+impl CancelGroup {
+    pub const ALL: [CancelGroup; 3] = [CancelGroup::Dlc, CancelGroup::TatUndelivered, CancelGroup::TatRunning];
+
+    /// From a row's `service` and `final_state`; `None` for a service termsim does not write.
+    pub fn of(service: &str, final_state: &str) -> Option<CancelGroup> {
+        match (service, final_state) {
+            ("dlc", _) => Some(CancelGroup::Dlc),
+            ("tat", "TERMINATED") => Some(CancelGroup::TatRunning),
+            ("tat", _) => Some(CancelGroup::TatUndelivered),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CancelGroup::Dlc => "DLC task",
+            CancelGroup::TatUndelivered => "TAT task, undelivered (CANCELLED)",
+            CancelGroup::TatRunning => "TAT task, running (TERMINATED)",
+        }
+    }
+}
+
 /// Everything the charts are drawn from but the run's summary. See the module docs.
 #[derive(Clone, Debug)]
 pub struct ChartData {
@@ -243,6 +278,9 @@ pub struct ChartData {
     pub release_latency: Vec<Vec<u64>>,
     pub terminated_at: Vec<u64>,
     pub by_path: Vec<Thinned>,
+    /// Cancel latencies (µs) by [`CancelGroup`], in `CancelGroup::ALL` order; `None` when the
+    /// run has no `cancellations.csv` (no DLC task, no TAT invocation).
+    pub cancel_latency: Option<Vec<Vec<u64>>>,
 }
 
 impl ChartData {
@@ -261,6 +299,20 @@ impl ChartData {
             release_latency: vec![Vec::new(); paths],
             terminated_at: Vec::new(),
             by_path: vec![Thinned::default(); paths],
+            cancel_latency: None,
+        }
+    }
+
+    /// The run has a `cancellations.csv`, so the cancellation chart is drawn, rows or not.
+    pub fn with_cancellations(&mut self) -> &mut Vec<Vec<u64>> {
+        self.cancel_latency.get_or_insert_with(|| vec![Vec::new(); CancelGroup::ALL.len()])
+    }
+
+    /// A `cancellations.csv` row; `latency` is its `cancel_latency_s`, if any.
+    pub fn cancellation(&mut self, group: CancelGroup, latency: Option<SimTime>) {
+        let groups = self.with_cancellations();
+        if let Some(latency) = latency {
+            groups[group as usize].push(latency.micros());
         }
     }
 

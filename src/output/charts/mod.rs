@@ -8,9 +8,11 @@
 //! | `api-calls` | calls per second per action: accepted, `RequestLimitExceeded`, other errors, stacked |
 //! | `instance-states` | Gantt chart of up to 200 sampled instances, grouped by path, requests marked |
 //! | `job-termination` | per job that got a TerminateJob: share of its instances final over time |
+//! | `cancel-latency-cdf` | CDF of an accepted cancel → `CANCELLED`/`TERMINATED`: DLC tasks, TAT tasks undelivered, TAT tasks running; only for runs with DLC tasks or TAT invocations |
 //!
-//! The last two need instance state changes, which only `timeline.csv` holds: a run with
-//! `--no-timeline` draws the first four only, and so does `termsim plot` on its folder.
+//! `instance-states` and `job-termination` need instance state changes, which only
+//! `timeline.csv` holds: a run with `--no-timeline` draws the others only, and so does
+//! `termsim plot` on its folder.
 //!
 //! Charts are drawn from [`ChartData`], which sees the run's output rows and nothing else
 //! (see [`data`]); `termsim plot` feeds it the same rows from the CSV files, so its charts are
@@ -29,7 +31,7 @@ pub mod series;
 
 use std::path::Path;
 
-pub use data::{ChartData, InstanceRow, RunMeta};
+pub use data::{CancelGroup, ChartData, InstanceRow, RunMeta};
 
 use self::series::StepSeries;
 
@@ -55,11 +57,13 @@ pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Resu
     };
     drawn.push(canvas::save(&chart, dir)?);
 
-    for (kind, latencies) in [("termination", &mut data.termination_latency), ("release", &mut data.release_latency)] {
+    for (termination, latencies) in [(true, &mut data.termination_latency), (false, &mut data.release_latency)] {
         latencies.iter_mut().for_each(|v| v.sort_unstable());
-        let all = latencies.iter().fold(Vec::new(), |all, v| series::merge_sorted(&all, v));
-        let chart = latency::LatencyCdf { meta, kind, by_path: latencies, all: &all };
-        drawn.push(canvas::save(&chart, dir)?);
+        drawn.push(canvas::save(&latency::LatencyCdf::of_paths(meta, termination, latencies), dir)?);
+    }
+    if let Some(latencies) = &mut data.cancel_latency {
+        latencies.iter_mut().for_each(|v| v.sort_unstable());
+        drawn.push(canvas::save(&latency::LatencyCdf::of_cancellations(meta, latencies), dir)?);
     }
 
     data.calls.sort_by(|a, b| a.action.cmp(&b.action));
