@@ -45,6 +45,39 @@ fn late_terminate_job() -> Config {
     termsim::scenario::parse(&value.to_string(), &path).unwrap_or_else(|e| panic!("{e}")).config
 }
 
+/// A scenario whose one client replays a generated trace of `rows` calls, 10 ms apart, of all four
+/// actions from 50 accounts, against a 10,000-instance job, 1,000 DLC tasks and 1,000 TAT
+/// invocations. The files live in the returned folder.
+fn trace_scenario(rows: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    use std::fmt::Write;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let dlc: Vec<String> = (0..1000).map(|k| format!("00000000-0000-4000-8000-{k:012}")).collect();
+    let mut csv = String::from("at_s,account,action,job_id,task_name,index,task_id,invocation_id,instance_ids\n");
+    for i in 0..rows {
+        let (at, account) = (i as f64 / 100.0, format!("acct-{}", i % 50));
+        let _ = match i % 4 {
+            0 | 1 => writeln!(csv, "{at},{account},TerminateTaskInstance,job-bench001,A,{},,,", i % 10_000),
+            2 => writeln!(csv, "{at},{account},CancelTask,,,,{},,", dlc[i % 1000]),
+            _ => writeln!(csv, "{at},{account},CancelInvocation,,,,,inv-{:08},ins-{:08};ins-{:08}", i % 1000, 0, 1),
+        };
+    }
+    std::fs::write(dir.path().join("trace.csv"), csv).expect("write the trace");
+    let scenario = serde_json::json!({
+        "name": "trace-bench",
+        "horizon": "2h",
+        "jobs": [ { "id": "job-bench001", "tasks": [ { "name": "A", "instances": 10_000, "runtime": "30m" } ] } ],
+        "backend": { "quota": { "max_cvms": null } },
+        "dlc": { "tasks": dlc.iter().map(|id| serde_json::json!({ "id": id })).collect::<Vec<_>>() },
+        "tat": { "invocations": (0..1000).map(|k| serde_json::json!({
+            "id": format!("inv-{k:08}"), "instances": (0..10).map(|n| format!("ins-{n:08}")).collect::<Vec<_>>() }))
+            .collect::<Vec<_>>() },
+        "clients": [ { "type": "trace", "csv": "trace.csv", "retry": {} } ]
+    });
+    let path = dir.path().join("trace-bench.json");
+    std::fs::write(&path, scenario.to_string()).expect("write the scenario");
+    (dir, path)
+}
+
 fn whole_runs(c: &mut Criterion) {
     let mut group = c.benchmark_group("run");
     group.sample_size(10);
@@ -54,6 +87,10 @@ fn whole_runs(c: &mut Criterion) {
         // The same job submitted after 75 quiet minutes: its burst lands inside the event
         // queue's sorted front range, which once made every push scan it (50x slower).
         ("terminate_job_100k_late", late_terminate_job()),
+        (
+            "trace_100k_rows",
+            termsim::scenario::load(&trace_scenario(100_000).1).unwrap_or_else(|e| panic!("{e}")).config,
+        ),
     ];
     for (name, config) in scenarios {
         group.throughput(Throughput::Elements(events_of(&config)));
@@ -94,6 +131,14 @@ fn loader(c: &mut Criterion) {
             b.iter(|| black_box(termsim::scenario::parse(&text, &path).expect("valid").config.total_instances()))
         });
     }
+    // A scenario with a 100,000-row trace: reading and checking the CSV dominates.
+    let rows = 100_000;
+    let (_dir, path) = trace_scenario(rows);
+    let text = std::fs::read_to_string(&path).expect("readable");
+    group.throughput(Throughput::Elements(rows as u64));
+    group.bench_function(BenchmarkId::new("trace_rows", rows), |b| {
+        b.iter(|| black_box(termsim::scenario::parse(&text, &path).expect("valid").config.clients.len()))
+    });
     group.finish();
 }
 

@@ -179,12 +179,13 @@ pub enum ClientKind {
     Trace { rows: Arc<[TraceRow]> },
 }
 
-/// One row of a trace: a call of any action, sent at `at`.
+/// One row of a trace: a call of any action, sent at `at`. A trace repeats the same few ids
+/// over and over, so its strings are shared rather than owned by each row.
 #[derive(Clone, Debug)]
 pub struct TraceRow {
     pub at: SimTime,
     /// `None`: the client's account.
-    pub account: Option<String>,
+    pub account: Option<Arc<str>>,
     pub call: Call,
 }
 
@@ -192,20 +193,20 @@ pub struct TraceRow {
 #[derive(Clone, Debug)]
 pub enum Call {
     TerminateTaskInstance {
-        job: String,
-        task: String,
+        job: Arc<str>,
+        task: Arc<str>,
         index: i64,
     },
     TerminateJob {
-        job: String,
+        job: Arc<str>,
     },
     CancelTask {
-        task_id: String,
+        task_id: Arc<str>,
     },
     /// `instances: None`: every task of the invocation.
     CancelInvocation {
-        invocation: String,
-        instances: Option<Vec<String>>,
+        invocation: Arc<str>,
+        instances: Option<Arc<[String]>>,
     },
 }
 

@@ -30,12 +30,16 @@ pub fn cvm_id(seed: u64, n: u64) -> [u8; 12] {
 
 /// A request id in the 8-4-4-4-12 hexadecimal form of the API's `RequestId`. The first half is
 /// a bijection of the counter, so ids never repeat within a run.
-pub fn request_id(seed: u64, n: u64) -> String {
+pub fn request_id(seed: u64, n: u64) -> [u8; 36] {
     let hi = mix64(n ^ mix64(seed));
     let lo = mix64(hi ^ 0x5eed_5eed_5eed_5eed);
-    let v = (u128::from(hi) << 64) | u128::from(lo);
-    let hex = format!("{v:032x}");
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    let mut v = (u128::from(hi) << 64) | u128::from(lo);
+    let mut id = *b"00000000-0000-0000-0000-000000000000";
+    for slot in id.iter_mut().rev().filter(|b| **b != b'-') {
+        *slot = b"0123456789abcdef"[(v & 0xf) as usize];
+        v >>= 4;
+    }
+    id
 }
 
 fn has_suffix_of_eight(id: &str, prefix: &str) -> bool {
@@ -90,9 +94,16 @@ mod tests {
     #[test]
     fn request_ids_are_uuid_shaped_and_distinct() {
         let a = request_id(1, 0);
-        assert_eq!(a.len(), 36);
-        assert_eq!(a.matches('-').count(), 4);
+        assert_eq!(a.iter().filter(|&&b| b == b'-').count(), 4);
         assert_ne!(a, request_id(1, 1));
+        // The 128 bits in hexadecimal, most significant first, as `format!` writes them.
+        for (seed, n) in [(1, 0), (42, 7), (u64::MAX, u64::MAX), (0, 1 << 40)] {
+            let hi = mix64(n ^ mix64(seed));
+            let v = (u128::from(hi) << 64) | u128::from(mix64(hi ^ 0x5eed_5eed_5eed_5eed));
+            let hex = format!("{v:032x}");
+            let expected = format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
+            assert_eq!(std::str::from_utf8(&request_id(seed, n)).unwrap(), expected);
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! The same place hands each row to the charts' aggregates ([`ChartData`]), so that what the
 //! charts are drawn from is exactly what the files say.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -47,11 +48,11 @@ pub fn write_time_cell(out: &mut impl Write, t: Option<SimTime>) -> io::Result<(
 }
 
 /// A field as CSV wants it: quoted when it holds a comma, a quote or a line break.
-pub fn escape(field: &str) -> String {
+pub fn escape(field: &str) -> Cow<'_, str> {
     if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
+        Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
     } else {
-        field.to_owned()
+        Cow::Borrowed(field)
     }
 }
 
@@ -88,7 +89,11 @@ impl Names {
             job_ids: cfg.jobs.iter().map(|j| j.id.clone()).collect(),
             task_labels,
             task_starts,
-            clients: cfg.clients.iter().map(|c| (escape(&c.name), escape(&c.account))).collect(),
+            clients: cfg
+                .clients
+                .iter()
+                .map(|c| (escape(&c.name).into_owned(), escape(&c.account).into_owned()))
+                .collect(),
             dlc_ids: cfg.dlc_tasks.iter().map(|t| t.id.clone()).collect(),
             invocation_ids: cfg.tat_invocations.iter().map(|v| v.id.clone()).collect(),
             tat_task_ids: cfg
@@ -357,7 +362,7 @@ impl RowWriter {
     fn write_request(&mut self, r: &RequestRecord) -> io::Result<()> {
         let out = &mut self.requests;
         let (client, account) = &self.names.clients[r.client as usize];
-        out.write_all(request_id(self.names.seed, r.number).as_bytes())?;
+        out.write_all(&request_id(self.names.seed, r.number))?;
         let config = &self.cfg.clients[r.client as usize];
         match &config.kind {
             ClientKind::Trace { .. } => write!(out, ",{client},{},", escape(config.account_of(r.target)))?,
@@ -370,7 +375,12 @@ impl RowWriter {
             CallRef::CancelTask { task_id } => out.write_all(escape(task_id).as_bytes())?,
             CallRef::CancelInvocation { invocation, .. } => out.write_all(escape(invocation).as_bytes())?,
             CallRef::TerminateTaskInstance { job, task, index } => {
-                out.write_all(escape(&format!("{job}/{task}/{index}")).as_bytes())?;
+                let (job_cell, task_cell) = (escape(job), escape(task));
+                if matches!((&job_cell, &task_cell), (Cow::Borrowed(_), Cow::Borrowed(_))) {
+                    write!(out, "{job}/{task}/{index}")?;
+                } else {
+                    out.write_all(escape(&format!("{job}/{task}/{index}")).as_bytes())?;
+                }
             }
         }
         out.write_all(b",")?;

@@ -17,7 +17,9 @@
 //! field and the column. A well-formed call that will be answered with an error (an unknown job,
 //! a malformed id) is a warning, as for the other clients: the first few are named, then counted.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::engine::SimTime;
 use crate::model::config::{Call, TraceRow};
@@ -87,11 +89,13 @@ pub(super) fn read(
     }
     let text = std::fs::read(&full).map_err(|e| ctx.err(field, format!("cannot read `{}`: {e}", full.display())))?;
     let trace = Trace { text: &text, file: full.clone(), field };
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_slice());
+    // Cells are trimmed when read: the reader's own trimming copies every record.
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_slice());
     let header = reader.headers().map_err(|e| trace.csv_error(&e))?.clone();
     let order = trace.column_order(&header)?;
 
     let mut rows = Vec::new();
+    let mut shared = Shared::default();
     let mut warned = 0usize;
     let mut previous: Option<(SimTime, u64)> = None;
     let mut record = csv::StringRecord::new();
@@ -111,7 +115,7 @@ pub(super) fn read(
             ));
         }
         previous = Some((at, position.line()));
-        let row = cells.row(at)?;
+        let row = cells.row(at, &mut shared)?;
         if let Some((param, message)) = known.problem(row.call.as_ref(), at) {
             if warned < NAMED_WARNINGS {
                 let (line, column) = cells.place(column_of(param));
@@ -191,7 +195,7 @@ impl Trace<'_> {
     fn column_order(&self, header: &csv::StringRecord) -> Result<[usize; 9]> {
         let start = header.position().cloned().unwrap_or_else(csv::Position::new);
         let mut order = [usize::MAX; 9];
-        for (at, name) in header.iter().enumerate() {
+        for (at, name) in header.iter().map(str::trim).enumerate() {
             let Some(c) = COLUMNS.iter().position(|n| *n == name) else {
                 return Err(self.error(
                     Some(self.place(&start, at)),
@@ -223,7 +227,7 @@ struct Cells<'a> {
 
 impl Cells<'_> {
     fn get(&self, column: usize) -> &str {
-        self.record.get(self.order[column]).unwrap_or("")
+        self.record.get(self.order[column]).unwrap_or("").trim()
     }
 
     fn place(&self, column: usize) -> (usize, usize) {
@@ -234,11 +238,11 @@ impl Cells<'_> {
         self.trace.error(Some(self.place(column)), format!("column `{}`: {}", COLUMNS[column], message.as_ref()))
     }
 
-    fn row(&self, at: SimTime) -> Result<TraceRow> {
+    fn row(&self, at: SimTime, shared: &mut Shared) -> Result<TraceRow> {
         let account = match self.get(ACCOUNT) {
             "" => None,
             a if a.len() > 128 => return Err(self.error(ACCOUNT, "an account has 1 to 128 characters")),
-            a => Some(a.to_owned()),
+            a => Some(shared.text(a)),
         };
         let action = self.get(ACTION);
         if !ACTIONS.contains(&action) {
@@ -259,7 +263,7 @@ impl Cells<'_> {
                 _ => {}
             }
         }
-        let text = |column| self.get(column).to_owned();
+        let mut text = |column| shared.text(self.get(column));
         let call = match action {
             "TerminateTaskInstance" => Call::TerminateTaskInstance {
                 job: text(JOB_ID),
@@ -271,21 +275,45 @@ impl Cells<'_> {
             },
             "TerminateJob" => Call::TerminateJob { job: text(JOB_ID) },
             "CancelTask" => Call::CancelTask { task_id: text(TASK_ID) },
-            _ => Call::CancelInvocation { invocation: text(INVOCATION_ID), instances: self.instance_ids()? },
+            _ => Call::CancelInvocation { invocation: text(INVOCATION_ID), instances: self.instance_ids(shared)? },
         };
         Ok(TraceRow { at, account, call })
     }
 
     /// `None` for an empty cell: every instance of the invocation.
-    fn instance_ids(&self) -> Result<Option<Vec<String>>> {
+    fn instance_ids(&self, shared: &mut Shared) -> Result<Option<Arc<[String]>>> {
         let cell = self.get(INSTANCE_IDS);
         if cell.is_empty() {
             return Ok(None);
+        }
+        if let Some(ids) = shared.lists.get(cell) {
+            return Ok(Some(ids.clone()));
         }
         let ids: Vec<String> = cell.split(';').map(|id| id.trim().to_owned()).collect();
         if ids.iter().any(String::is_empty) {
             return Err(self.error(INSTANCE_IDS, "an empty instance id: ids are separated by single `;`"));
         }
+        let ids: Arc<[String]> = ids.into();
+        shared.lists.insert(cell.into(), ids.clone());
         Ok(Some(ids))
+    }
+}
+
+/// One copy of each distinct cell text and instance list: a trace of a million rows names a few
+/// thousand ids.
+#[derive(Default)]
+struct Shared {
+    texts: HashMap<Box<str>, Arc<str>>,
+    lists: HashMap<Box<str>, Arc<[String]>>,
+}
+
+impl Shared {
+    fn text(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.texts.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = text.into();
+        self.texts.insert(text.into(), shared.clone());
+        shared
     }
 }

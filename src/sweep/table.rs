@@ -27,7 +27,7 @@ fn header(sweep: &Sweep, first: &[&str], last: &[&str]) -> String {
     let columns: Vec<String> = first
         .iter()
         .map(|c| c.to_string())
-        .chain(sweep.keys.iter().map(|k| escape(k)))
+        .chain(sweep.keys.iter().map(|k| escape(k).into_owned()))
         .chain(last.iter().map(|c| c.to_string()))
         .collect();
     columns.join(",")
@@ -44,7 +44,7 @@ fn point_cells(sweep: &Sweep, point: u64) -> String {
 }
 
 pub fn sweep_csv(sweep: &Sweep, rows: &[RowResult]) -> String {
-    let metrics: Vec<String> = sweep.metrics.iter().map(|m| escape(m)).collect();
+    let metrics: Vec<String> = sweep.metrics.iter().map(|m| escape(m).into_owned()).collect();
     let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
     let mut out = header(sweep, &["point", "replication", "seed"], &metrics);
     out.push('\n');
@@ -135,7 +135,7 @@ pub fn read_sweep_csv(sweep: &Sweep, path: &Path) -> Result<Vec<RowResult>, Stri
         };
         let (point, replication, seed) = (number(0)?, number(1)?, number(2)?);
         let replication = u32::try_from(replication).map_err(|_| bad("replication out of range"))?;
-        let cells: Vec<String> = (3..fixed).map(|k| escape(record.get(k).unwrap_or_default())).collect();
+        let cells: Vec<String> = (3..fixed).map(|k| escape(record.get(k).unwrap_or_default()).into_owned()).collect();
         if point >= sweep.points()
             || replication >= sweep.replications
             || seed != sweep.seed_of(replication)
