@@ -192,9 +192,17 @@ const CASES: &[Case] = &[
     // The header line: 65 characters before the ninth name.
     trace("trace_unknown_column.json", "trace_unknown_column.csv", &[1], 66, "unknown column `instance_id`", ("instance_id\n", "instance_ids\n")),
     trace("trace_bad_instance_ids.json", "trace_bad_instance_ids.csv", &[2], 40, "an empty instance id", (";;", ";")),
-    // The record starts on line 2 and its quoted account runs onto line 3, where `night",` (7),
-    // `TerminateTaskInstance,` (22), `job-abcd1234,` (13) and `A,` (2) come before the `x`.
-    trace("trace_multiline_quoted_cell.json", "trace_multiline_quoted_cell.csv", &[3], 45, "`x` is not a whole number", ("A,x,", "A,0,")),
+    // A quote left open in the last cell would swallow every later row: `60,,` (4),
+    // `CancelInvocation,` (17), four empty cells (4) and `inv-abcd1234,` (13) precede it.
+    trace("trace_quote_left_open.json", "trace_quote_left_open.csv", &[2], 39, "line break",
+          ("\"ins-aaaaaaaa", "ins-aaaaaaaa")),
+    // Lines ended by a lone CR, as the csv reader accepts: the bad row is the third line.
+    trace("trace_cr_line_ends.json", "trace_cr_line_ends.csv", &[3], 32, "does not apply",
+          ("job-abcd1234,A,", "job-abcd1234,,")),
+    // A quote inside an unquoted cell is a character like any other: `100,` (4), `o"ps,` (5),
+    // `TerminateJob,` (13), `job-abcd1234,` (13) precede the `A` at 36.
+    trace("trace_quote_inside_cell.json", "trace_quote_inside_cell.csv", &[2], 36, "does not apply",
+          ("job-abcd1234,A,", "job-abcd1234,,")),
     Case {
         file: "trace_csv_missing.json",
         shown: None,

@@ -341,3 +341,51 @@ fn the_committed_example_studies_match_a_fresh_sweep() {
         assert_same_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("results/sweeps").join(name), &out);
     }
 }
+
+/// A sweep over a scenario that replays a trace: every point shares the trace's rows (read once),
+/// the result does not depend on the thread count, and a varied value naming a bad trace is
+/// reported with the trace's own line and column.
+#[test]
+fn a_sweep_replays_a_trace_at_every_point() {
+    let tmp = tempfile::tempdir().unwrap();
+    let header = "at_s,account,action,job_id,task_name,index,task_id,invocation_id,instance_ids\n";
+    // Three calls at 5 s: with a limit of 1/s two are refused, with 2/s one, with 3/s none.
+    let rows = (0..3).map(|i| format!("5,,TerminateTaskInstance,job-aaaaaaaa,A,{i},,,\n")).collect::<String>();
+    fs::write(tmp.path().join("good.csv"), format!("{header}{rows}")).unwrap();
+    fs::write(tmp.path().join("bad.csv"), format!("{header}5,,TerminateJob,job-aaaaaaaa,A,,,,\n")).unwrap();
+    fs::write(
+        tmp.path().join("base.json"),
+        r#"{ "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 3, "runtime": "1h" } ] } ],
+             "clients": [ { "type": "trace", "csv": "good.csv" } ] }"#,
+    )
+    .unwrap();
+    let sweep = tmp.path().join("sweep.json");
+    fs::write(
+        &sweep,
+        r#"{ "base": "base.json", "vary": { "/backend/api/limits/TerminateTaskInstance": [1, 2, 3] },
+             "metrics": ["requests.by_error.RequestLimitExceeded"] }"#,
+    )
+    .unwrap();
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    ok(&["sweep", sweep.to_str().unwrap(), "--out", one.to_str().unwrap(), "--jobs", "1", "-q"]);
+    ok(&["sweep", sweep.to_str().unwrap(), "--out", two.to_str().unwrap(), "--jobs", "2", "-q"]);
+    assert_same_tree(&one, &two);
+    let table = fs::read_to_string(one.join("sweep.csv")).unwrap();
+    let refused: Vec<&str> = table.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(refused, ["2", "1", "0"], "{table}");
+
+    fs::write(
+        &sweep,
+        r#"{ "base": "base.json", "vary": { "/clients/0/csv": ["good.csv", "bad.csv"] }, "metrics": ["requests.total"] }"#,
+    )
+    .unwrap();
+    let o = termsim(&["sweep", sweep.to_str().unwrap(), "--out", tmp.path().join("x").to_str().unwrap(), "-q"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    // `5,,` (3), `TerminateJob,` (13) and `job-aaaaaaaa,` (13) come first: the task name is at 30.
+    assert!(
+        stderr.contains("value 2 (`bad.csv`) makes an invalid scenario at `clients[0].csv`: ")
+            && stderr.contains("bad.csv:2:30: column `task_name`: does not apply to TerminateJob"),
+        "{stderr}"
+    );
+}

@@ -170,6 +170,35 @@ fn refused_rows_are_retried_by_the_clients_policy() {
 }
 
 #[test]
+fn a_retry_due_with_a_later_row_goes_first_as_separate_clients_would() {
+    // 1 call/s, retries 400 ms then 800 ms apart. Index 0 at 0.5 is accepted; index 1 at 0.6 is
+    // refused and due again at 1.0, with index 2's first call. The earlier row goes first: index 1
+    // takes the window [1, 2), index 2 is refused, again at 1.4, and passes at 2.2.
+    let limit = json!({ "backend": { "api": { "limits": { "TerminateTaskInstance": 1 } } } });
+    let retry = json!({ "max_attempts": 3, "base": "400ms", "jitter": "none" });
+    let mut traced = world(json!([{ "type": "trace", "csv": "t.csv", "retry": retry }]));
+    merge(&mut traced, limit.clone());
+    let rows = format!(
+        "{HEADER}0.5,,TerminateTaskInstance,job-aaaaaaaa,A,0,,,\n0.6,,TerminateTaskInstance,job-aaaaaaaa,A,1,,,\n\
+         1.0,,TerminateTaskInstance,job-aaaaaaaa,A,2,,,\n"
+    );
+    let (_, rec) = run_beside(&traced, &[("t.csv", &rows)]);
+    let expected = vec![
+        (0.5, 1, "ok"),
+        (0.6, 1, "RequestLimitExceeded"),
+        (1.0, 2, "ok"),
+        (1.0, 1, "RequestLimitExceeded"),
+        (1.4, 2, "RequestLimitExceeded"),
+        (2.2, 3, "ok"),
+    ];
+    assert_eq!(rec.calls(), expected);
+    let client = |at: &str, index: u32| json!({ "type": "terminate_task_instances", "at": at, "job": "job-aaaaaaaa", "task": "A", "indices": [index], "retry": retry });
+    let mut scripted = world(json!([client("0.5s", 0), client("0.6s", 1), client("1s", 2)]));
+    merge(&mut scripted, limit);
+    assert_eq!(run(&scripted).1.calls(), expected);
+}
+
+#[test]
 fn the_clients_at_shifts_every_row() {
     let rows = format!("0,,CancelTask,,,,{TASK},,\n2.5,,CancelTask,,,,{TASK},,\n");
     let (_, rec) = replay(json!({ "at": "100s" }), &rows);

@@ -1,17 +1,19 @@
 //! Clients: callers of the API on a schedule, with retries (SPEC §1.7a).
 //!
 //! A `terminate_task_instances` client sends the call for the i-th index of its list at
-//! `at + i / rate` (rounded to the microsecond); a `terminate_job` client sends one TerminateJob
-//! at `at`. A call answered `RequestLimitExceeded` or `InternalError` is sent again when the
+//! `at + i / rate` (rounded to the microsecond); a `terminate_job`, `cancel_task` or
+//! `cancel_invocation` client sends one call at `at`; a `trace` client sends each row's call at
+//! its time. A call answered `RequestLimitExceeded` or `InternalError` is sent again when the
 //! answer arrives plus a backoff of `min(max, base × multiplier^(n-1))` after the n-th failed
 //! attempt: exactly that with jitter `none`, a uniform draw in `[0, that]` with `full`, half of
 //! it plus a uniform draw in `[0, half]` with `equal` (whole microseconds; each client draws from
-//! its own stream), until `max_attempts` attempts have been made. Other errors are final; a
-//! client without `retry` makes one attempt per call.
+//! its own stream: a trace's rows share it), until `max_attempts` attempts have been made. Other
+//! errors are final; a client without `retry` makes one attempt per call.
 //!
-//! All calls go through one agenda ordered by (time, client position in the file, order of
-//! scheduling), woken by a single engine event: calls due at the same instant are sent in the
-//! order the clients appear in the scenario.
+//! All calls go through one agenda ordered by (time, client position in the file, position of
+//! the call in the client's list), woken by a single engine event: calls due at the same instant
+//! are sent in the order the clients appear in the scenario, and a client's in list order,
+//! retries included. So a trace's rows go as the same calls made by one client each would.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -25,8 +27,9 @@ use super::config::{CallRef, ClientKind, Config, Jitter, Retry};
 use super::ids::{is_dlc_task_id, is_job_id};
 use super::{Event, Model, Recorder, stream_id};
 
-/// A call due: (time, client, sequence, target position, attempt).
-type Due = Reverse<(SimTime, u32, u64, u32, u32)>;
+/// A call due: (time, client, target position, attempt). A client has at most one call of a
+/// target due at a time, so the first three order the agenda completely.
+type Due = Reverse<(SimTime, u32, u32, u32)>;
 
 struct ClientRuntime {
     /// The account of every call, or of the calls a trace row does not give one.
@@ -48,7 +51,6 @@ enum Requests {
 
 pub struct Clients {
     agenda: BinaryHeap<Due>,
-    sequence: u64,
     /// The earliest wake-up event scheduled, if any.
     wake_at: Option<SimTime>,
     clients: Vec<ClientRuntime>,
@@ -185,7 +187,7 @@ impl Clients {
                 }
             })
             .collect();
-        Clients { agenda: BinaryHeap::new(), sequence: 0, wake_at: None, clients, answers: Parked::default() }
+        Clients { agenda: BinaryHeap::new(), wake_at: None, clients, answers: Parked::default() }
     }
 }
 
@@ -215,8 +217,7 @@ impl<R: Recorder> Model<R> {
 
     fn add_to_agenda(&mut self, at: SimTime, client: u32, target: u32, attempt: u32) {
         let c = &mut self.clients;
-        c.agenda.push(Reverse((at, client, c.sequence, target, attempt)));
-        c.sequence += 1;
+        c.agenda.push(Reverse((at, client, target, attempt)));
         if c.wake_at.is_none_or(|w| at < w) {
             c.wake_at = Some(at);
             self.schedule_at(at, Event::ClientWake);
@@ -228,7 +229,7 @@ impl<R: Recorder> Model<R> {
         if self.clients.wake_at == Some(now) {
             self.clients.wake_at = None;
         }
-        while let Some(&Reverse((at, client, _, target, attempt))) = self.clients.agenda.peek() {
+        while let Some(&Reverse((at, client, target, attempt))) = self.clients.agenda.peek() {
             if at > now {
                 break;
             }

@@ -250,7 +250,7 @@ pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
     })?;
 
     if dir.join("cancellations.csv").is_file() {
-        data.with_cancellations();
+        data.cancellations_file();
         CsvFile::read(dir, "cancellations.csv", CANCELLATIONS_HEADER, |f, r| {
             let service = f.text(r, 0)?;
             let group = CancelGroup::of(service, f.text(r, 3)?)

@@ -25,6 +25,8 @@ pub(super) struct Ctx<'a> {
     pub text: &'a str,
     pub file: &'a Path,
     pub warnings: Vec<String>,
+    /// Traces other scenarios read already (a sweep's points), if any.
+    pub traces: Option<&'a super::TraceCache>,
 }
 
 pub(super) type Result<T> = std::result::Result<T, InputError>;

@@ -15,7 +15,7 @@ use crate::model::ids::{is_dlc_task_id, is_invocation_id, is_job_id};
 use super::build::{Ctx, Result};
 use super::error::JsonPath;
 use super::file::{ClientFile, ClientType, JitterFile, ScenarioFile};
-use super::limits::{MAX_ATTEMPTS, MAX_CLIENTS, MAX_INVOCATION_INSTANCES};
+use super::limits::{MAX_ATTEMPTS, MAX_CLIENTS, MAX_INVOCATION_INSTANCES, MAX_TRACE_ROWS};
 use super::trace;
 use super::values::IndicesSpec;
 
@@ -187,6 +187,7 @@ pub(super) fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, known: &Known) -
     let p = JsonPath::root().key("clients");
     ctx.check(file.clients.len() <= MAX_CLIENTS, &p, || format!("at most {MAX_CLIENTS} clients"))?;
     let mut clients = Vec::with_capacity(file.clients.len());
+    let mut trace_rows = 0;
     for (k, c) in file.clients.iter().enumerate() {
         let cp = p.index(k);
         let kind_name = c.kind.as_str();
@@ -219,15 +220,22 @@ pub(super) fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, known: &Known) -
             ClientType::TerminateTaskInstances => terminate_task_instances(ctx, &cp, c, at, known)?,
             ClientType::Trace => {
                 let csv = required(c.csv.as_ref(), "csv")?;
-                let rows = trace::read(ctx, &cp.key("csv"), &csv, at, known)?;
+                let budget = MAX_TRACE_ROWS - trace_rows;
+                let rows = trace::load(ctx, &cp.key("csv"), &csv, at, budget, known)?;
+                // Shared rows (a sweep's) were counted against the file alone.
+                ctx.check(rows.len() <= budget, &cp.key("csv"), || {
+                    format!("the traces of a scenario hold at most {MAX_TRACE_ROWS} rows in all")
+                })?;
+                trace_rows += rows.len();
                 let late = rows.iter().filter(|r| r.at > file.horizon.0).count();
                 if late > 0 {
+                    let rows = trace::rows_word(late);
                     ctx.warn(
                         &cp.key("csv"),
-                        format!("{late} rows of the trace come after the horizon and are not sent"),
+                        format!("{late} {rows} of the trace come after the horizon and are not sent"),
                     );
                 }
-                ClientKind::Trace { rows: rows.into() }
+                ClientKind::Trace { rows }
             }
         };
         if matches!(
@@ -244,7 +252,7 @@ pub(super) fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, known: &Known) -
             "a client name has 1 to 128 characters".into()
         })?;
         let account = c.account.clone().unwrap_or_else(|| "default".into());
-        ctx.check(!account.is_empty() && account.len() <= 128, &cp.key("account"), || {
+        ctx.check(!account.is_empty() && account.chars().count() <= 128, &cp.key("account"), || {
             "an account has 1 to 128 characters".into()
         })?;
         clients.push(Client { name, account, kind, retry });
@@ -279,7 +287,8 @@ fn terminate_task_instances(
     };
     if let Some((param, message)) = job_problem {
         ctx.warn(&cp.key(param.field()), message);
-    } else if task.is_none() {
+    }
+    if job.is_some() && task.is_none() {
         ctx.warn(
             &cp.key("task"),
             format!("job `{job_id}` has no task `{task_name}`: the calls will get ResourceNotFound.TaskInstance"),

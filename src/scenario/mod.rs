@@ -26,6 +26,7 @@ pub mod values;
 use std::path::{Path, PathBuf};
 
 pub use error::{InputError, JsonPath};
+pub use trace::TraceCache;
 
 use crate::expect::Expectation;
 use crate::model::Config;
@@ -59,10 +60,20 @@ pub fn default_scenario() -> Scenario {
 
 /// Parses and checks a scenario's text; `file` names it in messages and anchors relative paths.
 pub fn parse(text: &str, file: &Path) -> Result<Scenario, InputError> {
+    parse_with(text, file, None)
+}
+
+/// [`parse`], taking the traces it names from `traces` when they were read already, and adding
+/// them to it otherwise. For many scenarios that differ elsewhere, as the points of a sweep.
+pub fn parse_sharing_traces(text: &str, file: &Path, traces: &TraceCache) -> Result<Scenario, InputError> {
+    parse_with(text, file, Some(traces))
+}
+
+fn parse_with(text: &str, file: &Path, traces: Option<&TraceCache>) -> Result<Scenario, InputError> {
     let parsed = parse_file(text, file)?;
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
     let default_name = if file == Path::new(DEFAULT_SCENARIO_FILE) { "default" } else { stem };
-    let mut ctx = build::Ctx { text, file, warnings: Vec::new() };
+    let mut ctx = build::Ctx { text, file, warnings: Vec::new(), traces };
     let (config, expectations) = build::build(&mut ctx, &parsed, default_name)?;
     Ok(Scenario { config, expectations, warnings: ctx.warnings, file: file.to_owned() })
 }

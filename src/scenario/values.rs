@@ -39,8 +39,9 @@ fn seconds_to_time<E: de::Error>(secs: f64) -> Result<SimTime, E> {
 /// A number of seconds, such as `12.5` (a trace's `at_s`), rounded to the microsecond.
 pub fn parse_seconds(text: &str) -> Result<SimTime, String> {
     match text.trim().parse::<f64>() {
-        Ok(secs) => seconds_to_time::<de::value::Error>(secs).map_err(|e| e.to_string()),
-        Err(_) => Err(format!("`{text}` is not a number of seconds, such as 12.5")),
+        Ok(secs) if secs.is_finite() && secs < 0.0 => Err(format!("a time must not be negative, got {text}")),
+        Ok(secs) if secs.is_finite() => seconds_to_time::<de::value::Error>(secs).map_err(|e| e.to_string()),
+        _ => Err(format!("`{text}` is not a number of seconds, such as 12.5")),
     }
 }
 

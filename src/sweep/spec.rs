@@ -106,6 +106,9 @@ pub struct Sweep {
     /// Per key, the names its values go by in the outputs.
     pub labels: Vec<Vec<String>>,
     pub metrics: Vec<String>,
+    /// Traces the points have read: each is read once and its rows shared by every point.
+    #[serde(skip)]
+    pub traces: scenario::TraceCache,
 }
 
 impl Sweep {
@@ -163,9 +166,12 @@ impl Sweep {
     /// relative paths (empirical CSVs) as the base scenario's own. An error names the point.
     pub fn scenario(&self, point: u64, base_file: &Path) -> Result<Scenario, String> {
         let text = serde_json::to_string_pretty(&self.scenario_value(point)).expect("plain JSON");
-        scenario::parse(&text, base_file).map_err(|e| {
-            let field = e.path.map_or_else(String::new, |p| format!(" at `{p}`"));
-            format!("point {point} ({}) makes an invalid scenario{field}: {}", self.describe(point), e.message)
+        scenario::parse_sharing_traces(&text, base_file, &self.traces).map_err(|e| {
+            format!(
+                "point {point} ({}) makes an invalid scenario{}",
+                self.describe(point),
+                where_and_what(&e, base_file)
+            )
         })
     }
 
@@ -328,6 +334,7 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
         values,
         labels,
         metrics: file.metrics.clone(),
+        traces: scenario::TraceCache::default(),
     };
     match sweep.checked_rows() {
         Some(rows) if rows <= MAX_ROWS => {}
@@ -348,13 +355,12 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
             probe.values[k] = vec![value.clone()];
             probe.labels = probe.values.iter().map(|l| l.iter().map(Sweep::label).collect()).collect();
             let text = serde_json::to_string_pretty(&probe.scenario_value(0)).expect("plain JSON");
-            if let Err(e) = scenario::parse(&text, &base_file) {
-                let field = e.path.map_or_else(String::new, |p| format!(" at `{p}`"));
+            if let Err(e) = scenario::parse_sharing_traces(&text, &base_file, &sweep.traces) {
                 let message = format!(
-                    "value {} (`{}`) makes an invalid scenario{field}: {}",
+                    "value {} (`{}`) makes an invalid scenario{}",
                     c + 1,
                     Sweep::label(value),
-                    e.message
+                    where_and_what(&e, &base_file)
                 );
                 return Err(at(vary_path(&sweep.keys[k]).index(c), message));
             }
@@ -369,6 +375,19 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
         }
     }
     Ok((sweep, base_file))
+}
+
+/// A point's scenario error after "makes an invalid scenario": the field, then the message; and
+/// where in another file (a trace, an empirical CSV) the defect is, since the generated
+/// scenario text has no lines of its own to show.
+fn where_and_what(e: &scenario::InputError, base_file: &Path) -> String {
+    let field = e.path.as_ref().map_or_else(String::new, |p| format!(" at `{p}`"));
+    match e.position {
+        Some((line, column)) if e.file != base_file => {
+            format!("{field}: {}:{line}:{column}: {}", e.file.display(), e.message)
+        }
+        _ => format!("{field}: {}", e.message),
+    }
 }
 
 #[cfg(test)]
@@ -387,6 +406,7 @@ mod tests {
             values: vec![vec![1.into(), 2.into()], vec!["x".into(), "y".into(), "z".into()]],
             labels: vec![vec!["1".into(), "2".into()], vec!["x".into(), "y".into(), "z".into()]],
             metrics: vec!["m".into()],
+            traces: Default::default(),
         };
         assert_eq!(sweep.points(), 6);
         assert_eq!(sweep.rows(), 12);

@@ -185,6 +185,7 @@ mod tests {
             values: vec![vec![1.into()]],
             labels: vec![vec!["1".into()]],
             metrics: vec!["termination_latency_s.p99".into()],
+            traces: Default::default(),
         };
         let values = [Some(10.0), Some(12.0), None, Some(14.0), Some(16.0), Some(18.0)];
         let rows: Vec<RowResult> = values

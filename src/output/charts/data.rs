@@ -303,15 +303,15 @@ impl ChartData {
         }
     }
 
-    /// The run has a `cancellations.csv`, so the cancellation chart is drawn, rows or not.
-    pub fn with_cancellations(&mut self) -> &mut Vec<Vec<u64>> {
-        self.cancel_latency.get_or_insert_with(|| vec![Vec::new(); CancelGroup::ALL.len()])
+    /// The run has a `cancellations.csv`: the cancellation chart is drawn, rows or not.
+    pub fn cancellations_file(&mut self) {
+        self.cancel_latency.get_or_insert_with(|| vec![Vec::new(); CancelGroup::ALL.len()]);
     }
 
     /// A `cancellations.csv` row; `latency` is its `cancel_latency_s`, if any.
     pub fn cancellation(&mut self, group: CancelGroup, latency: Option<SimTime>) {
-        let groups = self.with_cancellations();
-        if let Some(latency) = latency {
+        self.cancellations_file();
+        if let (Some(groups), Some(latency)) = (&mut self.cancel_latency, latency) {
             groups[group as usize].push(latency.micros());
         }
     }

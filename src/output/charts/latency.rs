@@ -38,6 +38,8 @@ pub struct LatencyCdf<'a> {
     pub by: &'static str,
     /// Lines of groups with at least one value.
     pub lines: Vec<CdfLine<'a>>,
+    /// Every line's values together, sorted.
+    pub all: Vec<u64>,
     /// The name of the dashed line of every group together.
     pub all_name: &'static str,
     /// Shown in place of the lines when there is no value.
@@ -52,7 +54,7 @@ impl<'a> LatencyCdf<'a> {
             .into_iter()
             .filter(|&p| !by_path[p as usize].is_empty())
             .map(|p| CdfLine { name: p.as_str(), colour: canvas::path_colour(p), sorted: &by_path[p as usize] })
-            .collect();
+            .collect::<Vec<_>>();
         let (file, what, axis, empty) = if termination {
             (
                 "termination-latency-cdf",
@@ -68,7 +70,8 @@ impl<'a> LatencyCdf<'a> {
                 "no release latency: no instance was terminated",
             )
         };
-        LatencyCdf { meta, file, what, axis, noun: "instance", by: "path", lines, all_name: "all paths", empty }
+        let all = merge_lines(&lines);
+        LatencyCdf { meta, file, what, axis, noun: "instance", by: "path", lines, all, all_name: "all paths", empty }
     }
 
     /// The cancellation CDF, by [`CancelGroup`]: `by_group` holds sorted latencies in
@@ -78,9 +81,10 @@ impl<'a> LatencyCdf<'a> {
             .into_iter()
             .filter(|&g| !by_group[g as usize].is_empty())
             .map(|g| CdfLine { name: g.label(), colour: canvas::SERIES[g as usize], sorted: &by_group[g as usize] })
-            .collect();
+            .collect::<Vec<_>>();
         LatencyCdf {
             meta,
+            all: merge_lines(&lines),
             file: "cancel-latency-cdf",
             what: "cancel latency (accepted cancel → CANCELLED or TERMINATED)",
             axis: "cancel latency",
@@ -106,7 +110,7 @@ impl Chart for LatencyCdf<'_> {
         root.fill(&WHITE)?;
         let title = format!("{}: {}, CDF by {}", canvas::title_name(self.meta), self.what, self.by);
         let area = root.titled(&title, text(canvas::TITLE_SIZE))?;
-        let all = self.lines.iter().fold(Vec::new(), |all, line| merge_sorted(&all, line.sorted));
+        let all = &self.all;
         let max = all.last().copied().unwrap_or(0);
         let unit = TimeUnit::for_span(max);
         let mut chart = ChartBuilder::on(&area)
@@ -134,8 +138,8 @@ impl Chart for LatencyCdf<'_> {
         if self.lines.len() > 1 {
             let style = BLACK.stroke_width(1);
             chart
-                .draw_series(DashedLineSeries::new(points(&all), 6, 4, style))?
-                .label(legend(&all, self.all_name))
+                .draw_series(DashedLineSeries::new(points(all), 6, 4, style))?
+                .label(legend(all, self.all_name))
                 .legend(canvas::dashed_swatch(style));
         }
         for line in &self.lines {
@@ -147,4 +151,8 @@ impl Chart for LatencyCdf<'_> {
         }
         canvas::draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
+}
+
+fn merge_lines(lines: &[CdfLine]) -> Vec<u64> {
+    lines.iter().fold(Vec::new(), |all, line| merge_sorted(&all, line.sorted))
 }
