@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use termsim::engine::SimTime;
-use termsim::model::{Entity, InstanceReport, Model, Outcome, Recorder, RequestRecord};
+use termsim::model::{Cause, Entity, InstanceReport, Model, Outcome, Recorder, RequestRecord, State};
 
 /// Constant delays that the tests' hand calculations use:
 /// submit 2 s, creation 90 s, termination 10 s, restart 60 s, answer latency 0 s, bypass poll
@@ -57,15 +57,8 @@ pub struct Rec {
 }
 
 impl Recorder for Rec {
-    fn state_change(
-        &mut self,
-        t: SimTime,
-        e: Entity,
-        from: Option<&'static str>,
-        to: &'static str,
-        cause: &'static str,
-    ) {
-        self.rows.push((t, e, from, to, cause));
+    fn state_change(&mut self, t: SimTime, e: Entity, from: Option<State>, to: State, cause: Cause) {
+        self.rows.push((t, e, from.map(State::as_str), to.as_str(), cause.as_str()));
     }
     fn request(&mut self, r: &RequestRecord) {
         self.requests.push(*r);

@@ -6,7 +6,8 @@
 //! 1. the rate limit of its account and action: over it, `RequestLimitExceeded` (the call does
 //!    not count against the limit);
 //! 2. fault injection: `InternalError` at `api.internal_error_rate`;
-//! 3. the action's own checks (malformed id, unknown resource, named environment, job state).
+//! 3. the lookup of what the call names ([`super::target`]: malformed ids, unknown resources);
+//! 4. the action's rules on the live state (named environment, job state, a cancel in progress).
 //!
 //! A call that errs has no effect. Every call the limiter lets through counts, whatever its
 //! answer.
@@ -22,154 +23,9 @@ use super::config::{Config, EnvRef, NamedEnvPolicy, RateLimitAlgorithm};
 use super::job::JobTermination;
 use super::recorder::RequestRecord;
 use super::state::{InstanceState, TerminationPath};
+use super::target::{self, Catalog, Request, Target};
+use super::vocabulary::{Action, ErrorCode};
 use super::{Model, Recorder};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Action {
-    TerminateTaskInstance,
-    TerminateJob,
-    CancelTask,
-    CancelInvocation,
-}
-
-impl Action {
-    pub const COUNT: usize = 4;
-    pub const ALL: [Action; Action::COUNT] =
-        [Action::TerminateTaskInstance, Action::TerminateJob, Action::CancelTask, Action::CancelInvocation];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::TerminateTaskInstance => "TerminateTaskInstance",
-            Action::TerminateJob => "TerminateJob",
-            Action::CancelTask => "CancelTask",
-            Action::CancelInvocation => "CancelInvocation",
-        }
-    }
-
-    /// The documented default limit, in calls per second (seeds 000 to 003).
-    pub fn default_limit(self) -> u32 {
-        match self {
-            Action::TerminateTaskInstance | Action::TerminateJob => 2,
-            Action::CancelTask | Action::CancelInvocation => 20,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ErrorCode {
-    InternalError,
-    InvalidParameterJobIdMalformed,
-    RequestLimitExceeded,
-    ResourceInUseJob,
-    ResourceNotFoundJob,
-    ResourceNotFoundTaskInstance,
-    UnsupportedOperation,
-    UnsupportedOperationTerminateOperationWithEnvId,
-    FailedOperationAnotherRequestProcessing,
-    InvalidParameterInvalidTaskId,
-    InvalidParameterTaskAlreadyFinished,
-    InvalidParameterValueInstanceIsNotRelatedToInvocation,
-    InvalidParameterValueInvalidInvocationId,
-    InvalidParameterValueLimitExceeded,
-    ResourceNotFoundInvocationNotFound,
-}
-
-impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
-        ErrorCode::InternalError,
-        ErrorCode::InvalidParameterJobIdMalformed,
-        ErrorCode::RequestLimitExceeded,
-        ErrorCode::ResourceInUseJob,
-        ErrorCode::ResourceNotFoundJob,
-        ErrorCode::ResourceNotFoundTaskInstance,
-        ErrorCode::UnsupportedOperation,
-        ErrorCode::UnsupportedOperationTerminateOperationWithEnvId,
-        ErrorCode::FailedOperationAnotherRequestProcessing,
-        ErrorCode::InvalidParameterInvalidTaskId,
-        ErrorCode::InvalidParameterTaskAlreadyFinished,
-        ErrorCode::InvalidParameterValueInstanceIsNotRelatedToInvocation,
-        ErrorCode::InvalidParameterValueInvalidInvocationId,
-        ErrorCode::InvalidParameterValueLimitExceeded,
-        ErrorCode::ResourceNotFoundInvocationNotFound,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InternalError => "InternalError",
-            ErrorCode::InvalidParameterJobIdMalformed => "InvalidParameter.JobIdMalformed",
-            ErrorCode::RequestLimitExceeded => "RequestLimitExceeded",
-            ErrorCode::ResourceInUseJob => "ResourceInUse.Job",
-            ErrorCode::ResourceNotFoundJob => "ResourceNotFound.Job",
-            ErrorCode::ResourceNotFoundTaskInstance => "ResourceNotFound.TaskInstance",
-            ErrorCode::UnsupportedOperation => "UnsupportedOperation",
-            ErrorCode::UnsupportedOperationTerminateOperationWithEnvId => {
-                "UnsupportedOperation.TerminateOperationWithEnvId"
-            }
-            ErrorCode::FailedOperationAnotherRequestProcessing => "FailedOperation.AnotherRequestProcessing",
-            ErrorCode::InvalidParameterInvalidTaskId => "InvalidParameter.InvalidTaskId",
-            ErrorCode::InvalidParameterTaskAlreadyFinished => "InvalidParameter.TaskAlreadyFinished",
-            ErrorCode::InvalidParameterValueInstanceIsNotRelatedToInvocation => {
-                "InvalidParameterValue.InstanceIsNotRelatedToInvocation"
-            }
-            ErrorCode::InvalidParameterValueInvalidInvocationId => "InvalidParameterValue.InvalidInvocationId",
-            ErrorCode::InvalidParameterValueLimitExceeded => "InvalidParameterValue.LimitExceeded",
-            ErrorCode::ResourceNotFoundInvocationNotFound => "ResourceNotFound.InvocationNotFound",
-        }
-    }
-
-    /// Errors a client retries (§1.7a); the others are final.
-    pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorCode::RequestLimitExceeded | ErrorCode::InternalError)
-    }
-}
-
-/// A job as a client names it, resolved once when the run starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobRef {
-    Malformed,
-    Unknown,
-    Known(u32),
-}
-
-/// What a call asks for.
-#[derive(Clone, Copy, Debug)]
-pub enum Request {
-    /// `task` is the global task index, `None` when the job has no task of that name.
-    TerminateTaskInstance {
-        job: JobRef,
-        task: Option<u32>,
-        index: i64,
-    },
-    TerminateJob {
-        job: JobRef,
-    },
-    /// `task`: the DLC task's index, `None` when the id is malformed or names no task.
-    CancelTask {
-        task: Option<u32>,
-    },
-    /// `invocation`: the TAT invocation's index, `None` when the id names none. The ids as
-    /// written are the `target`-th call of `client`, read when the call takes effect.
-    CancelInvocation {
-        invocation: Option<u32>,
-        client: u32,
-        target: u32,
-    },
-}
-
-impl Request {
-    pub fn action(self) -> Action {
-        match self {
-            Request::TerminateTaskInstance { .. } => Action::TerminateTaskInstance,
-            Request::TerminateJob { .. } => Action::TerminateJob,
-            Request::CancelTask { .. } => Action::CancelTask,
-            Request::CancelInvocation { .. } => Action::CancelInvocation,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Limiter {
@@ -284,13 +140,12 @@ impl<R: Recorder> Model<R> {
         } else if bernoulli(&mut self.rng.api_fault, self.cfg.backend.api.internal_error_rate) {
             Some(ErrorCode::InternalError)
         } else {
-            match request {
-                Request::TerminateTaskInstance { job, task, index } => self.terminate_task_instance(job, task, index),
-                Request::TerminateJob { job } => self.terminate_job(job),
-                Request::CancelTask { task } => self.cancel_task(task),
-                Request::CancelInvocation { invocation, client, target } => {
-                    self.cancel_invocation(invocation, client, target)
-                }
+            match target::check(request, self.now, &Catalog::of(&self.cfg)) {
+                Err(refusal) => Some(refusal.code(action)),
+                Ok(Target::Instance { job, task, index }) => self.terminate_task_instance(job, task, index),
+                Ok(Target::Job(j)) => self.terminate_job(j),
+                Ok(Target::DlcTask(t)) => self.cancel_task(t),
+                Ok(Target::Invocation { invocation, instances }) => self.cancel_invocation(invocation, instances),
             }
         };
         let responded = self.now + self.cfg.backend.api.latency.sample(&mut self.rng.api_latency);
@@ -305,32 +160,15 @@ impl<R: Recorder> Model<R> {
         (error, responded)
     }
 
-    /// A job the API knows now: submitted at or before this instant.
-    fn visible_job(&self, job: JobRef) -> Result<u32, Option<u32>> {
-        match job {
-            JobRef::Known(j) if self.jobs[j as usize].state.is_some() => Ok(j),
-            JobRef::Known(j) => Err(Some(j)),
-            _ => Err(None),
-        }
-    }
-
     fn rejects_named(&self, j: u32) -> bool {
         matches!(self.jobs[j as usize].env, EnvRef::Named(_))
             && self.cfg.backend.named_env_termination == NamedEnvPolicy::Reject
     }
 
-    fn terminate_task_instance(&mut self, job: JobRef, task: Option<u32>, index: i64) -> Option<ErrorCode> {
-        if job == JobRef::Malformed {
-            return Some(ErrorCode::InvalidParameterJobIdMalformed);
-        }
-        let (Ok(j), Some(t)) = (self.visible_job(job), task) else {
-            return Some(ErrorCode::ResourceNotFoundTaskInstance);
-        };
-        let task = &self.tasks[t as usize];
-        if index < 0 || index >= i64::from(task.count) {
-            return Some(ErrorCode::ResourceNotFoundTaskInstance);
-        }
-        let i = task.first_instance + index as u32;
+    /// TerminateTaskInstance on task `task` (its position in job `j`), instance `index`.
+    fn terminate_task_instance(&mut self, j: u32, task: u32, index: u32) -> Option<ErrorCode> {
+        let global = self.jobs[j as usize].first_task + task;
+        let i = self.tasks[global as usize].first_instance + index;
         if self.rejects_named(j) {
             self.termination_rejected(i);
             return Some(ErrorCode::UnsupportedOperationTerminateOperationWithEnvId);
@@ -340,13 +178,7 @@ impl<R: Recorder> Model<R> {
         None
     }
 
-    fn terminate_job(&mut self, job: JobRef) -> Option<ErrorCode> {
-        if job == JobRef::Malformed {
-            return Some(ErrorCode::InvalidParameterJobIdMalformed);
-        }
-        let Ok(j) = self.visible_job(job) else {
-            return Some(ErrorCode::ResourceNotFoundJob);
-        };
+    fn terminate_job(&mut self, j: u32) -> Option<ErrorCode> {
         let runtime = &self.jobs[j as usize];
         let instances = runtime.first_instance..runtime.first_instance + runtime.instance_count;
         if self.rejects_named(j) {
@@ -355,7 +187,7 @@ impl<R: Recorder> Model<R> {
             }
             return Some(ErrorCode::UnsupportedOperationTerminateOperationWithEnvId);
         }
-        let state = runtime.state.expect("visible jobs are submitted");
+        let state = runtime.state.expect("the lookup passes only jobs already submitted");
         if state == InstanceState::Submitted {
             return Some(ErrorCode::UnsupportedOperation);
         }
@@ -365,8 +197,11 @@ impl<R: Recorder> Model<R> {
         self.termination_accepted();
         if state.is_final() {
             // Accepted with no effect: every instance is already final.
+            // Its latency is 0: it was final when the request arrived.
             let now = self.now;
-            self.jobs[j as usize].terminate_requested.get_or_insert(now);
+            let job = &mut self.jobs[j as usize];
+            job.terminate_requested.get_or_insert(now);
+            job.terminated.get_or_insert(now);
             for i in instances {
                 self.set_path(i, TerminationPath::NoOp, Some(now));
             }

@@ -22,9 +22,8 @@ use rand::RngExt;
 
 use crate::engine::{SimTime, Stream, Streams};
 
-use super::api::{JobRef, Request};
 use super::config::{CallRef, ClientKind, Config, Jitter, Retry};
-use super::ids::{is_dlc_task_id, is_job_id};
+use super::target::{Catalog, Named, Request, Resolver};
 use super::{Event, Model, Recorder, stream_id};
 
 /// A call due: (time, client, target position, attempt). A client has at most one call of a
@@ -44,7 +43,7 @@ enum Requests {
     /// Every call is the same (TerminateJob, CancelTask, CancelInvocation clients).
     Same(Request),
     /// TerminateTaskInstance of the index at the call's position in the client's list.
-    Indices { job: JobRef, task: Option<u32> },
+    Indices { job: Named, task: Option<u32> },
     /// `(account, request)` per row of a trace.
     Rows(Vec<(u32, Request)>),
 }
@@ -56,6 +55,8 @@ pub struct Clients {
     clients: Vec<ClientRuntime>,
     /// `(client, target, attempt)` of the retryable answers on their way to a client.
     answers: Parked,
+    /// The instance positions each CancelInvocation names, by the slot its request holds.
+    pub(super) selections: Vec<Box<[u32]>>,
 }
 
 /// Values waiting for an event that carries only their slot; freed slots are reused, so the
@@ -86,83 +87,21 @@ impl Parked {
     }
 }
 
-/// Turns the names a caller wrote into the model's indices.
-struct Resolver<'a> {
-    cfg: &'a Config,
-    jobs: HashMap<&'a str, u32>,
-    /// Global index of each job's first task.
-    task_base: Vec<u32>,
-    dlc_tasks: HashMap<&'a str, u32>,
-    invocations: HashMap<&'a str, u32>,
-    accounts: HashMap<&'a str, u32>,
-}
-
-impl<'a> Resolver<'a> {
-    fn new(cfg: &'a Config) -> Self {
-        let mut task_base = Vec::with_capacity(cfg.jobs.len());
-        let mut next = 0u32;
-        for job in &cfg.jobs {
-            task_base.push(next);
-            next += job.tasks.len() as u32;
-        }
-        let index = |ids: Vec<&'a str>| ids.into_iter().enumerate().map(|(n, id)| (id, n as u32)).collect();
-        Resolver {
-            cfg,
-            jobs: index(cfg.jobs.iter().map(|j| j.id.as_str()).collect()),
-            task_base,
-            dlc_tasks: index(cfg.dlc_tasks.iter().map(|t| t.id.as_str()).collect()),
-            invocations: index(cfg.tat_invocations.iter().map(|v| v.id.as_str()).collect()),
-            accounts: HashMap::new(),
-        }
-    }
-
-    /// Accounts are numbered in order of first use, so the numbering is the same every run.
-    fn account(&mut self, name: &'a str) -> u32 {
-        let next = self.accounts.len() as u32;
-        *self.accounts.entry(name).or_insert(next)
-    }
-
-    fn job(&self, id: &str) -> JobRef {
-        if !is_job_id(id) {
-            return JobRef::Malformed;
-        }
-        self.jobs.get(id).map_or(JobRef::Unknown, |&j| JobRef::Known(j))
-    }
-
-    /// The global task index of `name` in `job`, if the job is known and has it.
-    fn task(&self, job: JobRef, name: &str) -> Option<u32> {
-        let JobRef::Known(j) = job else { return None };
-        let tasks = &self.cfg.jobs[j as usize].tasks;
-        tasks.iter().position(|t| t.name == name).map(|t| self.task_base[j as usize] + t as u32)
-    }
-
-    fn request(&self, call: CallRef, client: u32, target: u32) -> Request {
-        match call {
-            CallRef::TerminateJob { job } => Request::TerminateJob { job: self.job(job) },
-            CallRef::TerminateTaskInstance { job, task, index } => {
-                let job = self.job(job);
-                Request::TerminateTaskInstance { job, task: self.task(job, task), index }
-            }
-            CallRef::CancelTask { task_id } => Request::CancelTask {
-                task: is_dlc_task_id(task_id).then(|| self.dlc_tasks.get(task_id).copied()).flatten(),
-            },
-            CallRef::CancelInvocation { invocation, .. } => {
-                Request::CancelInvocation { invocation: self.invocations.get(invocation).copied(), client, target }
-            }
-        }
-    }
-}
-
 impl Clients {
     pub fn new(cfg: &Config, streams: Streams) -> Self {
-        let mut resolver = Resolver::new(cfg);
+        let mut resolver = Resolver::new(Catalog::of(cfg));
+        // Accounts are numbered in order of first use, so the numbering is the same every run.
+        let mut accounts: HashMap<&str, u32> = HashMap::new();
+        let mut account = |name| {
+            let next = accounts.len() as u32;
+            *accounts.entry(name).or_insert(next)
+        };
         let clients = cfg
             .clients
             .iter()
             .enumerate()
             .map(|(k, c)| {
-                let account = resolver.account(&c.account);
-                let client = k as u32;
+                let client_account = account(c.account.as_str());
                 let requests = match &c.kind {
                     ClientKind::TerminateTaskInstances { job, task, .. } => {
                         let job = resolver.job(job);
@@ -170,24 +109,29 @@ impl Clients {
                     }
                     ClientKind::Trace { rows } => Requests::Rows(
                         rows.iter()
-                            .enumerate()
-                            .map(|(n, row)| {
-                                let account = row.account.as_deref().map_or(account, |a| resolver.account(a));
-                                (account, resolver.request(row.call.as_ref(), client, n as u32))
+                            .map(|row| {
+                                let account = row.account.as_deref().map_or(client_account, &mut account);
+                                (account, resolver.request(row.call.as_ref()))
                             })
                             .collect(),
                     ),
-                    kind => Requests::Same(resolver.request(kind.call(0), client, 0)),
+                    kind => Requests::Same(resolver.request(kind.call(0))),
                 };
                 ClientRuntime {
-                    account,
+                    account: client_account,
                     requests,
                     retry: c.retry,
                     jitter: streams.stream(stream_id::CLIENT_JITTER + k as u64),
                 }
             })
             .collect();
-        Clients { agenda: BinaryHeap::new(), wake_at: None, clients, answers: Parked::default() }
+        Clients {
+            agenda: BinaryHeap::new(),
+            wake_at: None,
+            clients,
+            answers: Parked::default(),
+            selections: resolver.into_selections(),
+        }
     }
 }
 

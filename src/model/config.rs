@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::engine::{Delay, SimTime};
 
-use super::api::Action;
+use super::vocabulary::Action;
 
 #[derive(Clone, Debug)]
 pub struct Config {

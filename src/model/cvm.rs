@@ -18,7 +18,7 @@ use crate::engine::{SimTime, bernoulli};
 
 use super::config::CreateFailedState;
 use super::instance::NO_CVM;
-use super::state::{CvmState, InstanceState, TerminationPath};
+use super::state::{Cause, CvmState, InstanceState, TerminationPath};
 use super::{Entity, Event, Model, Recorder};
 
 /// Who a CVM is created for.
@@ -177,7 +177,7 @@ impl<R: Recorder> Model<R> {
         self.enqueue_call(CallKind::Create, Call::Create(claimant));
     }
 
-    fn set_cvm_state(&mut self, c: u32, to: CvmState, cause: &'static str) {
+    fn set_cvm_state(&mut self, c: u32, to: CvmState, cause: Cause) {
         let cvm = &mut self.cvms[c as usize];
         let from = cvm.state;
         cvm.state = to;
@@ -185,7 +185,7 @@ impl<R: Recorder> Model<R> {
             Owner::Instance(_) => Entity::Cvm(c),
             Owner::Node(_) => Entity::Node(c),
         };
-        self.record(entity, Some(from.as_str()), to.as_str(), cause);
+        self.record(entity, Some(from.into()), to.into(), cause);
     }
 
     fn make_create_call(&mut self, claimant: Claimant) {
@@ -197,7 +197,7 @@ impl<R: Recorder> Model<R> {
         let launch_fails = bernoulli(&mut self.rng.creation_failure, self.cfg.backend.cvm.creation_failure_rate);
         self.cvms.push(Cvm::new(owner, launch_fails));
         let entity = if matches!(owner, Owner::Node(_)) { Entity::Node(c) } else { Entity::Cvm(c) };
-        self.record(entity, None, CvmState::Pending.as_str(), "create_call");
+        self.record(entity, None, CvmState::Pending.into(), Cause::CreateCall);
         self.occupancy_changed(1, 0);
         let delay = self.cfg.backend.cvm.creation_delay.sample(&mut self.rng.creation_delay);
         self.schedule(delay, Event::CvmCreationDone(c));
@@ -205,7 +205,7 @@ impl<R: Recorder> Model<R> {
             let inst = &mut self.instances[i as usize];
             inst.cvm = c;
             inst.set_holds_grant(false);
-            self.set_instance_state(i, InstanceState::Starting, "cvm_creating");
+            self.set_instance_state(i, InstanceState::Starting, Cause::CvmCreating);
         }
     }
 
@@ -213,7 +213,7 @@ impl<R: Recorder> Model<R> {
         let cvm = &self.cvms[c as usize];
         let (owner, launch_fails, bypass) = (cvm.owner(), cvm.launch_fails(), cvm.bypass_registered());
         if launch_fails {
-            self.set_cvm_state(c, CvmState::LaunchFailed, "creation_failed");
+            self.set_cvm_state(c, CvmState::LaunchFailed, Cause::CreationFailed);
             if let Owner::Instance(i) = owner {
                 self.launch_failed(i, bypass);
             }
@@ -221,11 +221,11 @@ impl<R: Recorder> Model<R> {
             self.release_quota(-1);
             return;
         }
-        self.set_cvm_state(c, CvmState::Running, "created");
+        self.set_cvm_state(c, CvmState::Running, Cause::Created);
         match owner {
             Owner::Instance(_) if bypass => self.bypass_cvm_created(c),
             Owner::Instance(i) => {
-                self.set_instance_state(i, InstanceState::Running, "cvm_running");
+                self.set_instance_state(i, InstanceState::Running, Cause::CvmRunning);
                 self.begin_run(i);
             }
             Owner::Node(_) => self.node_freed(c),
@@ -239,13 +239,13 @@ impl<R: Recorder> Model<R> {
         if termination_registered {
             self.set_released(i);
             self.set_terminated(i);
-            self.set_instance_state(i, InstanceState::Failed, "terminated");
+            self.set_instance_state(i, InstanceState::Failed, Cause::Terminated);
             return;
         }
         let job = self.tasks[self.instances[i as usize].task as usize].job;
         match self.cfg.jobs[job as usize].state_if_create_cvm_failed {
-            CreateFailedState::Failed => self.set_instance_state(i, InstanceState::Failed, "cvm_launch_failed"),
-            CreateFailedState::Runnable => self.make_runnable(i, "cvm_launch_failed"),
+            CreateFailedState::Failed => self.set_instance_state(i, InstanceState::Failed, Cause::CvmLaunchFailed),
+            CreateFailedState::Runnable => self.make_runnable(i, Cause::CvmLaunchFailed),
         }
     }
 
@@ -260,13 +260,13 @@ impl<R: Recorder> Model<R> {
     }
 
     fn make_terminate_call(&mut self, c: u32) {
-        self.set_cvm_state(c, CvmState::ShuttingDown, "terminate_call");
+        self.set_cvm_state(c, CvmState::ShuttingDown, Cause::TerminateCall);
         let delay = self.cfg.backend.cvm.termination_delay.sample(&mut self.rng.termination_delay);
         self.schedule(delay, Event::CvmTerminationDone(c));
     }
 
     pub(super) fn cvm_termination_done(&mut self, c: u32) {
-        self.set_cvm_state(c, CvmState::Terminated, "terminated");
+        self.set_cvm_state(c, CvmState::Terminated, Cause::Terminated);
         if let Owner::Instance(i) = self.cvms[c as usize].owner() {
             let inst = &self.instances[i as usize];
             if inst.cvm == c && inst.is_being_terminated() {
@@ -279,7 +279,7 @@ impl<R: Recorder> Model<R> {
     /// The CVM was interrupted (e.g. a spot CVM reclaimed): gone at once. The caller gives the
     /// quota back once the instance has reacted, so that the rows read in causal order.
     pub(super) fn cvm_reclaimed(&mut self, c: u32) {
-        self.set_cvm_state(c, CvmState::Terminated, "interrupted");
+        self.set_cvm_state(c, CvmState::Terminated, Cause::Interrupted);
     }
 
     /// The CVM of an instance being terminated is gone: the instance is `FAILED` now.
@@ -288,17 +288,17 @@ impl<R: Recorder> Model<R> {
         self.set_released(i);
         self.set_terminated(i);
         debug_assert!(matches!(self.instances[i as usize].path, TerminationPath::Cvm | TerminationPath::Bypass));
-        self.set_instance_state(i, InstanceState::Failed, "terminated");
+        self.set_instance_state(i, InstanceState::Failed, Cause::Terminated);
     }
 
     pub(super) fn restart_node(&mut self, c: u32) {
-        self.set_cvm_state(c, CvmState::Rebooting, "restart");
+        self.set_cvm_state(c, CvmState::Rebooting, Cause::Restart);
         let delay = self.cfg.backend.cvm.restart_delay.sample(&mut self.rng.restart_delay);
         self.schedule(delay, Event::NodeRestarted(c));
     }
 
     pub(super) fn node_restarted(&mut self, c: u32) {
-        self.set_cvm_state(c, CvmState::Running, "restarted");
+        self.set_cvm_state(c, CvmState::Running, Cause::Restarted);
         self.node_freed(c);
     }
 }

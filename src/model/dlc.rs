@@ -21,51 +21,9 @@
 
 use crate::engine::{SimTime, bernoulli};
 
+use super::state::{Cause, DlcState, State};
+use super::vocabulary::ErrorCode;
 use super::{Entity, Event, Model, Recorder};
-
-/// A DLC task's state, with the SDK's number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DlcState {
-    Queued,
-    Initializing,
-    Running,
-    WritingData,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl DlcState {
-    /// The name timeline rows use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DlcState::Queued => "QUEUED",
-            DlcState::Initializing => "INITIALIZING",
-            DlcState::Running => "RUNNING",
-            DlcState::WritingData => "WRITING_DATA",
-            DlcState::Succeeded => "SUCCEEDED",
-            DlcState::Failed => "FAILED",
-            DlcState::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// The number the SDK reports.
-    pub fn sdk_code(self) -> i8 {
-        match self {
-            DlcState::Queued => 4,
-            DlcState::Initializing => 0,
-            DlcState::Running => 1,
-            DlcState::WritingData => 3,
-            DlcState::Succeeded => 2,
-            DlcState::Failed => -1,
-            DlcState::Cancelled => -3,
-        }
-    }
-
-    pub fn is_final(self) -> bool {
-        matches!(self, DlcState::Succeeded | DlcState::Failed | DlcState::Cancelled)
-    }
-}
 
 /// A DLC task during the run.
 #[derive(Clone, Debug, Default)]
@@ -83,14 +41,14 @@ pub struct DlcTaskRuntime {
 }
 
 impl<R: Recorder> Model<R> {
-    fn set_dlc_state(&mut self, t: u32, to: DlcState, cause: &'static str) {
+    fn set_dlc_state(&mut self, t: u32, to: DlcState, cause: Cause) {
         let task = &mut self.dlc[t as usize];
         let from = task.state.replace(to);
-        self.record(Entity::DlcTask(t), from.map(DlcState::as_str), to.as_str(), cause);
+        self.record(Entity::DlcTask(t), from.map(State::from), to.into(), cause);
     }
 
     pub(super) fn dlc_submitted(&mut self, t: u32) {
-        self.set_dlc_state(t, DlcState::Queued, "submitted");
+        self.set_dlc_state(t, DlcState::Queued, Cause::Submitted);
         self.schedule_dlc_stage_end(t, DlcState::Queued);
     }
 
@@ -123,9 +81,9 @@ impl<R: Recorder> Model<R> {
             _ => unreachable!("final states were filtered out"),
         };
         let cause = match next {
-            DlcState::Failed => "run_failed",
-            DlcState::Succeeded => "succeeded",
-            _ => "stage_done",
+            DlcState::Failed => Cause::RunFailed,
+            DlcState::Succeeded => Cause::Succeeded,
+            _ => Cause::StageDone,
         };
         self.set_dlc_state(t, next, cause);
         if !next.is_final() {
@@ -133,16 +91,15 @@ impl<R: Recorder> Model<R> {
         }
     }
 
-    /// CancelTask's own checks and effect; `task` is `None` for an id the service cannot know.
-    pub(super) fn cancel_task(&mut self, task: Option<u32>) -> Option<super::ErrorCode> {
-        use super::ErrorCode::*;
-        let Some(t) = task else { return Some(InvalidParameterInvalidTaskId) };
+    /// CancelTask's rules on the live task `t` (the lookup passed: the service knows it).
+    pub(super) fn cancel_task(&mut self, t: u32) -> Option<ErrorCode> {
         let runtime = &mut self.dlc[t as usize];
-        match runtime.state {
-            None => return Some(InvalidParameterInvalidTaskId),
-            Some(state) if state.is_final() => return Some(InvalidParameterTaskAlreadyFinished),
-            Some(_) if runtime.cancelling => return Some(FailedOperationAnotherRequestProcessing),
-            Some(_) => {}
+        let state = runtime.state.expect("the lookup passes only tasks already submitted");
+        if state.is_final() {
+            return Some(ErrorCode::InvalidParameterTaskAlreadyFinished);
+        }
+        if runtime.cancelling {
+            return Some(ErrorCode::FailedOperationAnotherRequestProcessing);
         }
         runtime.cancelling = true;
         runtime.cancel_requested.get_or_insert(self.now);
@@ -156,7 +113,7 @@ impl<R: Recorder> Model<R> {
         runtime.cancelling = false;
         if runtime.state.is_some_and(|s| !s.is_final()) {
             runtime.cancelled = Some(self.now);
-            self.set_dlc_state(t, DlcState::Cancelled, "cancelled");
+            self.set_dlc_state(t, DlcState::Cancelled, Cause::Cancelled);
         }
     }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 
+use super::state::Cause;
 use super::state::InstanceState;
 use super::{Model, Recorder};
 
@@ -52,8 +53,8 @@ impl<R: Recorder> Model<R> {
             }
             let node = self.envs[env as usize].free_nodes.pop_front().expect("checked above");
             self.instances[i as usize].cvm = node;
-            self.set_instance_state(i, InstanceState::Starting, "node_assigned");
-            self.set_instance_state(i, InstanceState::Running, "node_assigned");
+            self.set_instance_state(i, InstanceState::Starting, Cause::NodeAssigned);
+            self.set_instance_state(i, InstanceState::Running, Cause::NodeAssigned);
             self.begin_run(i);
         }
     }

@@ -4,10 +4,11 @@
 //! million-instance run has two million of them pending at once, so their size is most of the
 //! queue's memory traffic. [`Queued`] packs an [`Event`] into a `u64`: a queue entry with its
 //! time is then 16 bytes instead of 24. Packing is exact for every scenario the loader accepts:
-//! instance indices are below `MAX_INSTANCES` (< 2^24), every other index is a `u32`, and a
+//! instance indices are below [`MAX_INSTANCES`] (2^24, checked by `Model::new`), every other index is a `u32`, and a
 //! retry answer, which carries three numbers, waits in a side table and is packed as its slot.
 
-use crate::scenario::limits::MAX_INSTANCES;
+#[cfg(test)]
+use super::limits::MAX_INSTANCES;
 
 use super::cvm::CallKind;
 
@@ -53,8 +54,6 @@ pub(super) enum Event {
 /// and for run events the instance in bits 8 to 31.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Queued(u64);
-
-const _: () = assert!(MAX_INSTANCES <= 1 << 24, "run events keep the instance in 24 bits");
 
 impl From<Event> for Queued {
     #[inline]

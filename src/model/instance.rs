@@ -20,6 +20,7 @@
 use crate::engine::{SimTime, bernoulli};
 
 use super::config::{EnvRef, FailedAction};
+use super::state::Cause;
 use super::state::{InstanceState, TerminationPath};
 use super::{Event, Model, Recorder};
 
@@ -180,7 +181,7 @@ impl<R: Recorder> Model<R> {
     }
 
     /// `RUNNABLE`, then wait for quota and a CVM (anonymous) or for a free node (named).
-    pub(super) fn make_runnable(&mut self, i: u32, cause: &'static str) {
+    pub(super) fn make_runnable(&mut self, i: u32, cause: Cause) {
         self.set_instance_state(i, InstanceState::Runnable, cause);
         match self.env_of(i) {
             EnvRef::Anonymous => self.request_cvm(i),
@@ -221,7 +222,7 @@ impl<R: Recorder> Model<R> {
         if self.instances[i as usize].flag(RUN_FAILS) {
             self.run_failed(i, false);
         } else {
-            self.set_instance_state(i, InstanceState::Succeed, "run_succeeded");
+            self.set_instance_state(i, InstanceState::Succeed, Cause::RunSucceeded);
             self.give_back_cvm(i);
         }
     }
@@ -241,14 +242,14 @@ impl<R: Recorder> Model<R> {
             let task = self.task_config(i);
             (task.retry_count, task.failed_action)
         };
-        let cause = if interrupted { "interrupted" } else { "run_failed" };
+        let cause = if interrupted { Cause::Interrupted } else { Cause::RunFailed };
         let inst = &mut self.instances[i as usize];
         inst.failed_runs += 1;
         if u32::from(inst.failed_runs) <= retries {
             if interrupted {
-                self.make_runnable(i, "retry");
+                self.make_runnable(i, Cause::Retry);
             } else {
-                self.set_instance_state(i, InstanceState::Running, "retry");
+                self.set_instance_state(i, InstanceState::Running, Cause::Retry);
                 self.begin_run(i);
             }
             return;

@@ -16,6 +16,7 @@ use crate::engine::SimTime;
 use super::config::{Config, EnvRef};
 use super::instance::Instance;
 use super::state::InstanceState::{self, *};
+use super::state::{Cause, State};
 use super::{Entity, Event, Model, Recorder};
 
 /// Where a job's TerminateJob stands.
@@ -121,15 +122,15 @@ impl<R: Recorder> Model<R> {
             job.first_task..job.first_task + job.task_count,
             job.first_instance..job.first_instance + job.instance_count,
         );
-        self.record(Entity::Job(j), None, Submitted.as_str(), "submitted");
+        self.record(Entity::Job(j), None, Submitted.into(), Cause::Submitted);
         for t in tasks {
             let task = &mut self.tasks[t as usize];
             task.state = Some(Submitted);
             task.counts[Submitted.index()] = task.count;
-            self.record(Entity::Task(t), None, Submitted.as_str(), "submitted");
+            self.record(Entity::Task(t), None, Submitted.into(), Cause::Submitted);
         }
         for i in instances {
-            self.record(Entity::Instance(i), None, Submitted.as_str(), "submitted");
+            self.record(Entity::Instance(i), None, Submitted.into(), Cause::Submitted);
         }
         let delay = self.cfg.backend.submit_delay.sample(&mut self.rng.submit);
         self.schedule(delay, Event::JobPending(j));
@@ -144,16 +145,16 @@ impl<R: Recorder> Model<R> {
             let (first, count, ready) = (task.first_instance, task.count, task.unmet_dependencies == 0);
             for i in first..first + count {
                 if self.instances[i as usize].state == Submitted {
-                    self.set_instance_state(i, Pending, "submit_delay");
+                    self.set_instance_state(i, Pending, Cause::SubmitDelay);
                 }
             }
             if ready {
-                self.release_pending_instances(t, "submitted");
+                self.release_pending_instances(t, Cause::Submitted);
             }
         }
     }
 
-    fn release_pending_instances(&mut self, t: u32, cause: &'static str) {
+    fn release_pending_instances(&mut self, t: u32, cause: Cause) {
         let task = &self.tasks[t as usize];
         for i in task.first_instance..task.first_instance + task.count {
             if self.instances[i as usize].state == Pending {
@@ -165,12 +166,12 @@ impl<R: Recorder> Model<R> {
     /// The one way an instance changes state: updates the counts of its task and job, records the
     /// timeline rows (instance, then task and job when their derived state changes) and lets the
     /// dependency and TerminateJob bookkeeping react.
-    pub(super) fn set_instance_state(&mut self, i: u32, to: InstanceState, cause: &'static str) {
+    pub(super) fn set_instance_state(&mut self, i: u32, to: InstanceState, cause: Cause) {
         let inst = &mut self.instances[i as usize];
         let from = inst.state;
         inst.state = to;
         let t = inst.task;
-        self.record(Entity::Instance(i), Some(from.as_str()), to.as_str(), cause);
+        self.record(Entity::Instance(i), Some(from.into()), to.into(), cause);
         if from == to {
             return;
         }
@@ -188,7 +189,7 @@ impl<R: Recorder> Model<R> {
         let task_ended = task_after.is_final() && !task_before.is_some_and(InstanceState::is_final);
         if task_before != Some(task_after) {
             task.state = Some(task_after);
-            self.record(Entity::Task(t), task_before.map(InstanceState::as_str), task_after.as_str(), cause);
+            self.record(Entity::Task(t), task_before.map(State::from), task_after.into(), cause);
         }
 
         let job = &mut self.jobs[j as usize];
@@ -200,7 +201,7 @@ impl<R: Recorder> Model<R> {
                 job.termination = JobTermination::Done;
                 job.terminated = Some(self.now);
             }
-            self.record(Entity::Job(j), job_before.map(InstanceState::as_str), job_after.as_str(), cause);
+            self.record(Entity::Job(j), job_before.map(State::from), job_after.into(), cause);
         }
 
         if task_ended {
@@ -217,14 +218,14 @@ impl<R: Recorder> Model<R> {
                 for i in task.first_instance..task.first_instance + task.count {
                     if !self.instances[i as usize].state.is_final() {
                         self.instances[i as usize].cancel_waiting();
-                        self.set_instance_state(i, Failed, "dependency_failed");
+                        self.set_instance_state(i, Failed, Cause::DependencyFailed);
                     }
                 }
             } else {
                 let task = &mut self.tasks[d as usize];
                 task.unmet_dependencies -= 1;
                 if task.unmet_dependencies == 0 {
-                    self.release_pending_instances(d, "dependencies_met");
+                    self.release_pending_instances(d, Cause::DependenciesMet);
                 }
             }
         }

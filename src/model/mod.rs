@@ -42,20 +42,24 @@ pub mod ids;
 pub mod instance;
 pub mod job;
 pub mod job_termination;
+pub mod limits;
 pub mod quota;
 pub mod recorder;
 pub mod state;
+pub mod target;
 pub mod tat;
 pub mod terminate;
+pub mod vocabulary;
 
 use crate::engine::{Delay, EventQueue, RadixQueue, SimTime, Stream, Streams, prefetch};
 
-pub use api::{Action, ErrorCode, RequestTotals};
+pub use api::RequestTotals;
 pub use config::Config;
 pub use instance::{Instance, InstanceReport, InstanceTimes};
 pub use job::{JobRuntime, TaskRuntime};
 pub use recorder::{Entity, NullRecorder, Occupancy, Recorder, RequestRecord};
-pub use state::{CvmState, InstanceState, TerminationPath};
+pub use state::{Cause, CvmState, DlcState, InstanceState, InvocationStatus, State, TatTaskState, TerminationPath};
+pub use vocabulary::{Action, ErrorCode};
 
 use api::Gateway;
 use client::Clients;
@@ -381,7 +385,7 @@ impl<R: Recorder> Model<R> {
     }
 
     /// Records a state change and remembers when the last one happened (`sim_end_s`).
-    fn record(&mut self, entity: Entity, from: Option<&'static str>, to: &'static str, cause: &'static str) {
+    fn record(&mut self, entity: Entity, from: Option<State>, to: State, cause: Cause) {
         self.tally.last_change = self.now;
         self.rec.state_change(self.now, entity, from, to, cause);
     }

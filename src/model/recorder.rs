@@ -3,7 +3,8 @@
 
 use crate::engine::SimTime;
 
-use super::api::{Action, ErrorCode};
+use super::state::{Cause, State};
+use super::vocabulary::{Action, ErrorCode};
 
 /// An entity whose state changed. Every id is an index into the model's tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,14 +50,7 @@ pub struct Occupancy {
 
 pub trait Recorder {
     /// A state change; `from` is `None` for a new entity.
-    fn state_change(
-        &mut self,
-        time: SimTime,
-        entity: Entity,
-        from: Option<&'static str>,
-        to: &'static str,
-        cause: &'static str,
-    );
+    fn state_change(&mut self, time: SimTime, entity: Entity, from: Option<State>, to: State, cause: Cause);
 
     fn request(&mut self, request: &RequestRecord);
 
@@ -69,6 +63,6 @@ pub trait Recorder {
 pub struct NullRecorder;
 
 impl Recorder for NullRecorder {
-    fn state_change(&mut self, _: SimTime, _: Entity, _: Option<&'static str>, _: &'static str, _: &'static str) {}
+    fn state_change(&mut self, _: SimTime, _: Entity, _: Option<State>, _: State, _: Cause) {}
     fn request(&mut self, _: &RequestRecord) {}
 }

@@ -1,4 +1,6 @@
-//! The states of the model's entities, with the names the outputs use.
+//! The timeline's vocabulary: the states of the model's entities, why they change, and how a
+//! task instance was terminated, with the names the outputs use. A leaf module: the model
+//! records these values, and they become strings only where a file is written.
 
 /// A task instance's state (SubmitJob / DescribeJob vocabulary). Jobs and tasks show the same
 /// names, derived from their instances.
@@ -139,6 +141,250 @@ impl TerminationPath {
             TerminationPath::Bypass => "bypass",
             TerminationPath::Restart => "restart",
             TerminationPath::Rejected => "rejected",
+        }
+    }
+}
+
+/// A DLC task's state, with the SDK's number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DlcState {
+    Queued,
+    Initializing,
+    Running,
+    WritingData,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl DlcState {
+    /// The name timeline rows use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DlcState::Queued => "QUEUED",
+            DlcState::Initializing => "INITIALIZING",
+            DlcState::Running => "RUNNING",
+            DlcState::WritingData => "WRITING_DATA",
+            DlcState::Succeeded => "SUCCEEDED",
+            DlcState::Failed => "FAILED",
+            DlcState::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// The number the SDK reports.
+    pub fn sdk_code(self) -> i8 {
+        match self {
+            DlcState::Queued => 4,
+            DlcState::Initializing => 0,
+            DlcState::Running => 1,
+            DlcState::WritingData => 3,
+            DlcState::Succeeded => 2,
+            DlcState::Failed => -1,
+            DlcState::Cancelled => -3,
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, DlcState::Succeeded | DlcState::Failed | DlcState::Cancelled)
+    }
+}
+
+/// A TAT invocation task's state (DescribeInvocationTasks vocabulary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TatTaskState {
+    Pending,
+    Delivering,
+    DeliverDelayed,
+    Running,
+    Success,
+    Timeout,
+    DeliverFailed,
+    Cancelling,
+    Cancelled,
+    Terminated,
+}
+
+impl TatTaskState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TatTaskState::Pending => "PENDING",
+            TatTaskState::Delivering => "DELIVERING",
+            TatTaskState::DeliverDelayed => "DELIVER_DELAYED",
+            TatTaskState::Running => "RUNNING",
+            TatTaskState::Success => "SUCCESS",
+            TatTaskState::Timeout => "TIMEOUT",
+            TatTaskState::DeliverFailed => "DELIVER_FAILED",
+            TatTaskState::Cancelling => "CANCELLING",
+            TatTaskState::Cancelled => "CANCELLED",
+            TatTaskState::Terminated => "TERMINATED",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            TatTaskState::Success
+                | TatTaskState::Timeout
+                | TatTaskState::DeliverFailed
+                | TatTaskState::Cancelled
+                | TatTaskState::Terminated
+        )
+    }
+
+    pub(super) fn is_undelivered(self) -> bool {
+        matches!(self, TatTaskState::Pending | TatTaskState::Delivering | TatTaskState::DeliverDelayed)
+    }
+}
+
+/// A TAT invocation's own status, derived from its tasks (DescribeInvocations vocabulary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvocationStatus {
+    Pending,
+    Running,
+    Cancelling,
+    Success,
+    Failed,
+    Timeout,
+    Cancelled,
+    PartialFailed,
+    PartialCancelled,
+}
+
+impl InvocationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvocationStatus::Pending => "PENDING",
+            InvocationStatus::Running => "RUNNING",
+            InvocationStatus::Cancelling => "CANCELLING",
+            InvocationStatus::Success => "SUCCESS",
+            InvocationStatus::Failed => "FAILED",
+            InvocationStatus::Timeout => "TIMEOUT",
+            InvocationStatus::Cancelled => "CANCELLED",
+            InvocationStatus::PartialFailed => "PARTIAL_FAILED",
+            InvocationStatus::PartialCancelled => "PARTIAL_CANCELLED",
+        }
+    }
+}
+
+/// A state of any entity of the timeline: what a row's `from` and `to` hold. Two bytes, so that
+/// the rows the model hands to the writers stay small.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Of a job, a task or a task instance.
+    Instance(InstanceState),
+    /// Of a CVM or a node.
+    Cvm(CvmState),
+    Dlc(DlcState),
+    TatTask(TatTaskState),
+    Invocation(InvocationStatus),
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Instance(s) => s.as_str(),
+            State::Cvm(s) => s.as_str(),
+            State::Dlc(s) => s.as_str(),
+            State::TatTask(s) => s.as_str(),
+            State::Invocation(s) => s.as_str(),
+        }
+    }
+}
+
+macro_rules! state_from {
+    ($($kind:ident($t:ty)),*) => {$(
+        impl From<$t> for State {
+            fn from(s: $t) -> State {
+                State::$kind(s)
+            }
+        }
+    )*};
+}
+state_from!(Instance(InstanceState), Cvm(CvmState), Dlc(DlcState), TatTask(TatTaskState), Invocation(InvocationStatus));
+
+/// Why a state changed: the `cause` column of `timeline.csv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// A job, DLC task: it appeared.
+    Submitted,
+    /// The job's submit delay is over: `PENDING`.
+    SubmitDelay,
+    /// Every task the instance's task depends on has succeeded.
+    DependenciesMet,
+    /// A task it depends on ended with a `FAILED` instance.
+    DependencyFailed,
+    /// The CVM create call was made.
+    CvmCreating,
+    /// The instance's CVM is `RUNNING`: so is the instance.
+    CvmRunning,
+    /// The creation ended `LAUNCH_FAILED`.
+    CvmLaunchFailed,
+    /// A named environment's node was assigned.
+    NodeAssigned,
+    RunSucceeded,
+    RunFailed,
+    /// A failed run starts again.
+    Retry,
+    /// The cloud reclaimed the CVM.
+    Interrupted,
+    /// A termination (or cancel) completed.
+    Terminated,
+    /// A CVM: the create call was made.
+    CreateCall,
+    Created,
+    CreationFailed,
+    TerminateCall,
+    /// A node restarts (`restart_cvm`).
+    Restart,
+    Restarted,
+    /// DLC: the time in a state is up.
+    StageDone,
+    Succeeded,
+    Cancelled,
+    /// TAT: the invocation started.
+    Invoked,
+    Delivering,
+    DeliveryDelayed,
+    DeliveryFailed,
+    Delivered,
+    Timeout,
+    CancelRequested,
+    Killed,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Submitted => "submitted",
+            Cause::SubmitDelay => "submit_delay",
+            Cause::DependenciesMet => "dependencies_met",
+            Cause::DependencyFailed => "dependency_failed",
+            Cause::CvmCreating => "cvm_creating",
+            Cause::CvmRunning => "cvm_running",
+            Cause::CvmLaunchFailed => "cvm_launch_failed",
+            Cause::NodeAssigned => "node_assigned",
+            Cause::RunSucceeded => "run_succeeded",
+            Cause::RunFailed => "run_failed",
+            Cause::Retry => "retry",
+            Cause::Interrupted => "interrupted",
+            Cause::Terminated => "terminated",
+            Cause::CreateCall => "create_call",
+            Cause::Created => "created",
+            Cause::CreationFailed => "creation_failed",
+            Cause::TerminateCall => "terminate_call",
+            Cause::Restart => "restart",
+            Cause::Restarted => "restarted",
+            Cause::StageDone => "stage_done",
+            Cause::Succeeded => "succeeded",
+            Cause::Cancelled => "cancelled",
+            Cause::Invoked => "invoked",
+            Cause::Delivering => "delivering",
+            Cause::DeliveryDelayed => "delivery_delayed",
+            Cause::DeliveryFailed => "delivery_failed",
+            Cause::Delivered => "delivered",
+            Cause::Timeout => "timeout",
+            Cause::CancelRequested => "cancel_requested",
+            Cause::Killed => "killed",
         }
     }
 }

@@ -27,57 +27,10 @@
 
 use crate::engine::{SimTime, bernoulli};
 
-use super::api::ErrorCode;
-use super::config::CallRef;
+use super::state::{Cause, InvocationStatus, State, TatTaskState};
+use super::target::Selection;
+use super::vocabulary::ErrorCode;
 use super::{Entity, Event, Model, Recorder};
-use crate::model::ids::is_invocation_id;
-use crate::scenario::limits::MAX_INVOCATION_INSTANCES;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TatTaskState {
-    Pending,
-    Delivering,
-    DeliverDelayed,
-    Running,
-    Success,
-    Timeout,
-    DeliverFailed,
-    Cancelling,
-    Cancelled,
-    Terminated,
-}
-
-impl TatTaskState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TatTaskState::Pending => "PENDING",
-            TatTaskState::Delivering => "DELIVERING",
-            TatTaskState::DeliverDelayed => "DELIVER_DELAYED",
-            TatTaskState::Running => "RUNNING",
-            TatTaskState::Success => "SUCCESS",
-            TatTaskState::Timeout => "TIMEOUT",
-            TatTaskState::DeliverFailed => "DELIVER_FAILED",
-            TatTaskState::Cancelling => "CANCELLING",
-            TatTaskState::Cancelled => "CANCELLED",
-            TatTaskState::Terminated => "TERMINATED",
-        }
-    }
-
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            TatTaskState::Success
-                | TatTaskState::Timeout
-                | TatTaskState::DeliverFailed
-                | TatTaskState::Cancelled
-                | TatTaskState::Terminated
-        )
-    }
-
-    fn is_undelivered(self) -> bool {
-        matches!(self, TatTaskState::Pending | TatTaskState::Delivering | TatTaskState::DeliverDelayed)
-    }
-}
 
 /// An invocation task (one instance of an invocation) during the run.
 #[derive(Clone, Debug)]
@@ -101,7 +54,7 @@ pub struct TatTaskRuntime {
 #[derive(Clone, Debug)]
 pub struct TatInvocationRuntime {
     pub first_task: u32,
-    pub status: Option<&'static str>,
+    pub status: Option<InvocationStatus>,
 }
 
 /// Lays out every invocation's tasks in one table, in file order.
@@ -129,27 +82,27 @@ impl<R: Recorder> Model<R> {
         first..first + self.cfg.tat_invocations[v as usize].instances.len() as u32
     }
 
-    fn set_tat_state(&mut self, k: u32, to: TatTaskState, cause: &'static str) {
+    fn set_tat_state(&mut self, k: u32, to: TatTaskState, cause: Cause) {
         let task = &mut self.tat_tasks[k as usize];
         let from = task.state.replace(to);
         let v = task.invocation;
-        self.record(Entity::TatTask(k), from.map(TatTaskState::as_str), to.as_str(), cause);
+        self.record(Entity::TatTask(k), from.map(State::from), to.into(), cause);
         self.update_invocation_status(v, cause);
     }
 
-    fn update_invocation_status(&mut self, v: u32, cause: &'static str) {
+    fn update_invocation_status(&mut self, v: u32, cause: Cause) {
         let states = self.tat_tasks_of(v).map(|k| self.tat_tasks[k as usize].state);
         let Some(status) = invocation_status(states) else { return };
         let runtime = &mut self.tat_invocations[v as usize];
         if runtime.status != Some(status) {
             let from = runtime.status.replace(status);
-            self.record(Entity::TatInvocation(v), from, status, cause);
+            self.record(Entity::TatInvocation(v), from.map(State::from), status.into(), cause);
         }
     }
 
     pub(super) fn tat_started(&mut self, v: u32) {
         for k in self.tat_tasks_of(v) {
-            self.set_tat_state(k, TatTaskState::Pending, "invoked");
+            self.set_tat_state(k, TatTaskState::Pending, Cause::Invoked);
             self.schedule_tat_stage_end(k, TatTaskState::Pending);
         }
     }
@@ -179,18 +132,20 @@ impl<R: Recorder> Model<R> {
                 let (delayed_rate, failed_rate) = (cfg.deliver_delayed_rate, cfg.deliver_failed_rate);
                 self.tat_tasks[k as usize].delivery_fails = bernoulli(&mut self.rng.tat_delivery, failed_rate);
                 if bernoulli(&mut self.rng.tat_delivery, delayed_rate) {
-                    (TatTaskState::DeliverDelayed, "delivery_delayed")
+                    (TatTaskState::DeliverDelayed, Cause::DeliveryDelayed)
                 } else {
-                    (TatTaskState::Delivering, "delivering")
+                    (TatTaskState::Delivering, Cause::Delivering)
                 }
             }
-            Some(TatTaskState::DeliverDelayed) => (TatTaskState::Delivering, "delivering"),
+            Some(TatTaskState::DeliverDelayed) => (TatTaskState::Delivering, Cause::Delivering),
             Some(TatTaskState::Delivering) if self.tat_tasks[k as usize].delivery_fails => {
-                (TatTaskState::DeliverFailed, "delivery_failed")
+                (TatTaskState::DeliverFailed, Cause::DeliveryFailed)
             }
-            Some(TatTaskState::Delivering) => (TatTaskState::Running, "delivered"),
-            Some(TatTaskState::Running) if self.tat_tasks[k as usize].times_out => (TatTaskState::Timeout, "timeout"),
-            Some(TatTaskState::Running) => (TatTaskState::Success, "succeeded"),
+            Some(TatTaskState::Delivering) => (TatTaskState::Running, Cause::Delivered),
+            Some(TatTaskState::Running) if self.tat_tasks[k as usize].times_out => {
+                (TatTaskState::Timeout, Cause::Timeout)
+            }
+            Some(TatTaskState::Running) => (TatTaskState::Success, Cause::Succeeded),
             _ => return,
         };
         self.set_tat_state(k, next, cause);
@@ -199,39 +154,11 @@ impl<R: Recorder> Model<R> {
         }
     }
 
-    /// CancelInvocation's own checks and effect; `invocation` is the index the call's id
-    /// resolved to, if any.
-    pub(super) fn cancel_invocation(&mut self, invocation: Option<u32>, client: u32, target: u32) -> Option<ErrorCode> {
-        let CallRef::CancelInvocation { invocation: id, instances } =
-            self.cfg.clients[client as usize].kind.call(target)
-        else {
-            unreachable!("CancelInvocation requests come from CancelInvocation calls")
-        };
-        if !is_invocation_id(id) {
-            return Some(ErrorCode::InvalidParameterValueInvalidInvocationId);
-        }
-        if instances.is_some_and(|ids| ids.len() > MAX_INVOCATION_INSTANCES) {
-            return Some(ErrorCode::InvalidParameterValueLimitExceeded);
-        }
-        let Some(v) = invocation else {
-            return Some(ErrorCode::ResourceNotFoundInvocationNotFound);
-        };
-        if self.tat_invocations[v as usize].status.is_none() {
-            return Some(ErrorCode::ResourceNotFoundInvocationNotFound);
-        }
-        let all = &self.cfg.tat_invocations[v as usize].instances;
+    /// CancelInvocation's effect on the tasks of invocation `v` it names (the lookup passed).
+    pub(super) fn cancel_invocation(&mut self, v: u32, instances: Selection) -> Option<ErrorCode> {
         let covered: Vec<u32> = match instances {
-            None => (0..all.len() as u32).collect(),
-            Some(ids) => {
-                let mut covered = Vec::with_capacity(ids.len());
-                for id in ids {
-                    match all.iter().position(|i| i == id) {
-                        Some(n) => covered.push(n as u32),
-                        None => return Some(ErrorCode::InvalidParameterValueInstanceIsNotRelatedToInvocation),
-                    }
-                }
-                covered
-            }
+            Selection::Listed(slot) => self.clients.selections[slot as usize].to_vec(),
+            _ => (0..self.cfg.tat_invocations[v as usize].instances.len() as u32).collect(),
         };
         let first = self.tat_invocations[v as usize].first_task;
         for n in covered {
@@ -241,10 +168,10 @@ impl<R: Recorder> Model<R> {
             match task.state {
                 Some(s) if s.is_undelivered() => {
                     task.cancelled = Some(self.now);
-                    self.set_tat_state(k, TatTaskState::Cancelled, "cancelled");
+                    self.set_tat_state(k, TatTaskState::Cancelled, Cause::Cancelled);
                 }
                 Some(TatTaskState::Running) => {
-                    self.set_tat_state(k, TatTaskState::Cancelling, "cancel_requested");
+                    self.set_tat_state(k, TatTaskState::Cancelling, Cause::CancelRequested);
                     let cfg = &self.cfg.tat_invocations[v as usize];
                     let delay = cfg.kill_delay.sample(&mut self.rng.tat_kill);
                     self.schedule(delay, Event::TatKillDone(k));
@@ -258,13 +185,13 @@ impl<R: Recorder> Model<R> {
     pub(super) fn tat_kill_done(&mut self, k: u32) {
         if self.tat_tasks[k as usize].state == Some(TatTaskState::Cancelling) {
             self.tat_tasks[k as usize].cancelled = Some(self.now);
-            self.set_tat_state(k, TatTaskState::Terminated, "killed");
+            self.set_tat_state(k, TatTaskState::Terminated, Cause::Killed);
         }
     }
 }
 
 /// The invocation's status from its tasks' states (see the module docs); `None` before it starts.
-fn invocation_status(states: impl Iterator<Item = Option<TatTaskState>>) -> Option<&'static str> {
+fn invocation_status(states: impl Iterator<Item = Option<TatTaskState>>) -> Option<InvocationStatus> {
     use TatTaskState::*;
     let (mut n, mut pending, mut live, mut cancelling) = (0, 0, 0, 0);
     let (mut success, mut cancelled, mut timeout) = (0, 0, 0);
@@ -284,15 +211,15 @@ fn invocation_status(states: impl Iterator<Item = Option<TatTaskState>>) -> Opti
         }
     }
     Some(match () {
-        _ if cancelling > 0 => "CANCELLING",
-        _ if pending == n => "PENDING",
-        _ if live > 0 => "RUNNING",
-        _ if cancelled == n => "CANCELLED",
-        _ if cancelled > 0 => "PARTIAL_CANCELLED",
-        _ if success == n => "SUCCESS",
-        _ if timeout == n => "TIMEOUT",
-        _ if success == 0 => "FAILED",
-        _ => "PARTIAL_FAILED",
+        _ if cancelling > 0 => InvocationStatus::Cancelling,
+        _ if pending == n => InvocationStatus::Pending,
+        _ if live > 0 => InvocationStatus::Running,
+        _ if cancelled == n => InvocationStatus::Cancelled,
+        _ if cancelled > 0 => InvocationStatus::PartialCancelled,
+        _ if success == n => InvocationStatus::Success,
+        _ if timeout == n => InvocationStatus::Timeout,
+        _ if success == 0 => InvocationStatus::Failed,
+        _ => InvocationStatus::PartialFailed,
     })
 }
 
@@ -302,7 +229,7 @@ mod tests {
     use TatTaskState::*;
 
     fn status(states: &[TatTaskState]) -> &'static str {
-        invocation_status(states.iter().map(|&s| Some(s))).unwrap()
+        invocation_status(states.iter().map(|&s| Some(s))).unwrap().as_str()
     }
 
     #[test]
@@ -316,6 +243,6 @@ mod tests {
         assert_eq!(status(&[Timeout, Timeout]), "TIMEOUT");
         assert_eq!(status(&[Timeout, DeliverFailed]), "FAILED");
         assert_eq!(status(&[Success, DeliverFailed]), "PARTIAL_FAILED");
-        assert_eq!(invocation_status([None, Some(Pending)].into_iter()), None);
+        assert_eq!(invocation_status([None, Some(Pending)].into_iter()), None::<InvocationStatus>);
     }
 }

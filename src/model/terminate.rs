@@ -20,6 +20,7 @@ use crate::engine::SimTime;
 
 use super::config::EnvRef;
 use super::instance::NO_CVM;
+use super::state::Cause;
 use super::state::{CvmState, InstanceState::*, TerminationPath};
 use super::{Model, Recorder};
 
@@ -40,7 +41,7 @@ impl<R: Recorder> Model<R> {
                 inst.cancel_waiting();
                 let gave_back_grant = inst.holds_grant();
                 inst.set_holds_grant(false);
-                self.set_instance_state(i, Failed, "terminated");
+                self.set_instance_state(i, Failed, Cause::Terminated);
                 if gave_back_grant {
                     self.release_quota(0);
                 }
@@ -51,7 +52,7 @@ impl<R: Recorder> Model<R> {
                 let inst = &mut self.instances[i as usize];
                 inst.cancel_waiting();
                 let node = std::mem::replace(&mut inst.cvm, NO_CVM);
-                self.set_instance_state(i, Failed, "terminated");
+                self.set_instance_state(i, Failed, Cause::Terminated);
                 if node != NO_CVM {
                     self.restart_node(node);
                 }
@@ -73,7 +74,7 @@ impl<R: Recorder> Model<R> {
                     _ => {
                         self.set_path(i, TerminationPath::Cvm, Some(requested));
                         self.set_terminated(i);
-                        self.set_instance_state(i, Failed, "terminated");
+                        self.set_instance_state(i, Failed, Cause::Terminated);
                     }
                 }
             }

@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use crate::engine::SimTime;
 use crate::model::config::{CallRef, ClientKind, Config};
 use crate::model::ids::{cvm_id, request_id};
-use crate::model::{Entity, InstanceState, Occupancy, Recorder, RequestRecord};
+use crate::model::{Cause, Entity, Occupancy, Recorder, RequestRecord, State};
 
 use super::charts::ChartData;
 
@@ -139,7 +139,7 @@ impl Names {
 /// What the model reported, kept as data until the writer thread formats it.
 #[derive(Clone, Copy, Debug)]
 enum Row {
-    State { time: SimTime, entity: Entity, from: Option<&'static str>, to: &'static str, cause: &'static str },
+    State { time: SimTime, entity: Entity, from: Option<State>, to: State, cause: Cause },
     Request(RequestRecord),
     Occupancy { time: SimTime, now: Occupancy },
 }
@@ -248,14 +248,7 @@ impl Drop for CsvRecorder {
 
 impl Recorder for CsvRecorder {
     #[inline]
-    fn state_change(
-        &mut self,
-        time: SimTime,
-        entity: Entity,
-        from: Option<&'static str>,
-        to: &'static str,
-        cause: &'static str,
-    ) {
+    fn state_change(&mut self, time: SimTime, entity: Entity, from: Option<State>, to: State, cause: Cause) {
         // Without the timeline no one reads state changes (the charts that would are not drawn).
         if self.timeline {
             self.push(Row::State { time, entity, from, to, cause });
@@ -338,24 +331,23 @@ impl RowWriter {
         &mut self,
         time: SimTime,
         entity: Entity,
-        from: Option<&'static str>,
-        to: &'static str,
-        cause: &'static str,
+        from: Option<State>,
+        to: State,
+        cause: Cause,
     ) -> io::Result<()> {
         let Some(out) = self.timeline.as_mut() else { return Ok(()) };
-        if let (Entity::Instance(i), Some(charts)) = (entity, &mut self.charts) {
-            let state = InstanceState::parse(to).expect("an instance changes to an instance state");
+        if let (Entity::Instance(i), State::Instance(state), Some(charts)) = (entity, to, &mut self.charts) {
             charts.instance_state(time, i, state);
         }
         write_time(out, time)?;
         out.write_all(b",")?;
         self.names.write_entity(out, entity)?;
         out.write_all(b",")?;
-        out.write_all(from.unwrap_or("").as_bytes())?;
+        out.write_all(from.map_or("", State::as_str).as_bytes())?;
         out.write_all(b",")?;
-        out.write_all(to.as_bytes())?;
+        out.write_all(to.as_str().as_bytes())?;
         out.write_all(b",")?;
-        out.write_all(cause.as_bytes())?;
+        out.write_all(cause.as_str().as_bytes())?;
         out.write_all(b"\n")
     }
 
