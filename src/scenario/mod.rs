@@ -15,7 +15,9 @@
 //! This module knows nothing of the engine: its product is plain data.
 
 mod build;
+mod calls;
 mod clients;
+mod context;
 pub mod error;
 pub mod file;
 pub mod limits;
@@ -73,7 +75,7 @@ fn parse_with(text: &str, file: &Path, traces: Option<&TraceCache>) -> Result<Sc
     let parsed = parse_file(text, file)?;
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
     let default_name = if file == Path::new(DEFAULT_SCENARIO_FILE) { "default" } else { stem };
-    let mut ctx = build::Ctx { text, file, warnings: Vec::new(), traces };
+    let mut ctx = context::Ctx { text, file, warnings: Vec::new(), traces };
     let (config, expectations) = build::build(&mut ctx, &parsed, default_name)?;
     Ok(Scenario { config, expectations, warnings: ctx.warnings, file: file.to_owned() })
 }

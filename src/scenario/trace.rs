@@ -31,8 +31,8 @@ use crate::engine::SimTime;
 use crate::model::Action;
 use crate::model::config::{Call, TraceRow};
 
-use super::build::{Ctx, Result};
-use super::clients::{Known, Param};
+use super::calls::{CallCheck, Param};
+use super::context::{Ctx, Result};
 use super::error::{InputError, JsonPath};
 use super::limits::{MAX_TRACE_BYTES, MAX_TRACE_ROWS};
 use super::values::parse_seconds;
@@ -107,14 +107,14 @@ pub(super) fn load(
     csv_path: &str,
     offset: SimTime,
     budget: usize,
-    known: &Known,
+    calls: &mut CallCheck,
 ) -> Result<Arc<[TraceRow]>> {
     let full = ctx.file.parent().unwrap_or(Path::new(".")).join(csv_path);
     let key = (full.clone(), offset);
     if let Some(rows) = ctx.traces.and_then(|cache| cache.0.lock().expect("not poisoned").get(&key).cloned()) {
         return Ok(rows);
     }
-    let rows: Arc<[TraceRow]> = read(ctx, field, &full, offset, budget, known)?.into();
+    let rows: Arc<[TraceRow]> = read(ctx, field, &full, offset, budget, calls)?.into();
     if let Some(cache) = ctx.traces {
         cache.0.lock().expect("not poisoned").insert(key, rows.clone());
     }
@@ -127,7 +127,7 @@ fn read(
     full: &Path,
     offset: SimTime,
     budget: usize,
-    known: &Known,
+    calls: &mut CallCheck,
 ) -> Result<Vec<TraceRow>> {
     let text = read_file(full).map_err(|message| ctx.err(field, message))?;
     let trace = Trace { text: &text, file: full.to_owned(), field };
@@ -168,7 +168,7 @@ fn read(
         previous = Some((at_s, byte));
         let at = offset + at_s;
         let row = cells.row(at, &mut shared)?;
-        if let Some((param, message)) = known.problem(row.call.as_ref(), at) {
+        if let Some((param, message)) = calls.problem(row.call.as_ref(), at) {
             if warned < NAMED_WARNINGS {
                 let (line, column) = cells.place(column_of(param));
                 let name = COLUMNS[column_of(param)];
