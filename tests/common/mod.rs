@@ -1,5 +1,8 @@
 //! Helpers shared by the model tests: scenarios with constant delays built from a base and a
 //! patch, run with a recorder that keeps every row in memory.
+//!
+//! A folder module (`tests/common/mod.rs`), so that cargo does not build it as a test binary of
+//! its own; each test file includes it with `mod common;`.
 
 #![allow(dead_code)]
 
@@ -7,7 +10,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use termsim::engine::SimTime;
-use termsim::model::{Cause, Entity, InstanceReport, Model, Outcome, Recorder, RequestRecord, State};
+use termsim::model::{Cause, Entity, InstanceReport, Model, Occupancy, Outcome, Recorder, RequestRecord, State};
 
 /// Constant delays that the tests' hand calculations use:
 /// submit 2 s, creation 90 s, termination 10 s, restart 60 s, answer latency 0 s, bypass poll
@@ -54,6 +57,8 @@ pub fn scenario(patch: Value) -> Value {
 pub struct Rec {
     pub rows: Vec<(SimTime, Entity, Option<&'static str>, &'static str, &'static str)>,
     pub requests: Vec<RequestRecord>,
+    /// Every occupancy change, as the model reports it (several per instant at times).
+    pub occupancy: Vec<(SimTime, Occupancy)>,
 }
 
 impl Recorder for Rec {
@@ -63,12 +68,34 @@ impl Recorder for Rec {
     fn request(&mut self, r: &RequestRecord) {
         self.requests.push(*r);
     }
+    fn occupancy(&mut self, t: SimTime, now: Occupancy) {
+        self.occupancy.push((t, now));
+    }
 }
 
 impl Rec {
     /// When `entity` entered state `to`, every time it did.
     pub fn entered(&self, entity: Entity, to: &str) -> Vec<f64> {
         self.rows.iter().filter(|r| r.1 == entity && r.3 == to).map(|r| r.0.as_secs_f64()).collect()
+    }
+
+    /// `(time, to, cause)` of every row of `entity`, in order.
+    pub fn states(&self, entity: Entity) -> Vec<(f64, &'static str, &'static str)> {
+        self.rows.iter().filter(|r| r.1 == entity).map(|r| (r.0.as_secs_f64(), r.3, r.4)).collect()
+    }
+
+    /// The rows of `occupancy.csv`: `(time_s, cvms_alive, quota_in_use)` at the end of each
+    /// instant at which a count changed (the last report of the instant).
+    pub fn occupancy_rows(&self) -> Vec<(f64, u64, u64)> {
+        let mut rows: Vec<(f64, u64, u64)> = Vec::new();
+        for &(t, o) in &self.occupancy {
+            let row = (t.as_secs_f64(), o.cvms_alive, o.quota_in_use);
+            match rows.last_mut() {
+                Some(last) if last.0 == row.0 => *last = row,
+                _ => rows.push(row),
+            }
+        }
+        rows
     }
 
     /// `(sent_s, attempt, error code or "ok")` of every request, in order.
