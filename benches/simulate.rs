@@ -19,8 +19,8 @@ fn load(file: &str) -> Config {
 }
 
 fn events_of(config: &Config) -> u64 {
-    let mut model = Model::new(config.clone(), NullRecorder);
-    model.run();
+    let mut model = Model::new(config.clone(), NullRecorder).expect("a valid configuration");
+    model.run().expect("the run ends");
     model.events()
 }
 
@@ -96,8 +96,8 @@ fn whole_runs(c: &mut Criterion) {
         group.throughput(Throughput::Elements(events_of(&config)));
         group.bench_function(BenchmarkId::new("events", name), |b| {
             b.iter(|| {
-                let mut model = Model::new(config.clone(), NullRecorder);
-                model.run();
+                let mut model = Model::new(config.clone(), NullRecorder).expect("a valid configuration");
+                model.run().expect("the run ends");
                 black_box(model.events())
             })
         });
@@ -108,8 +108,8 @@ fn whole_runs(c: &mut Criterion) {
         group.throughput(Throughput::Elements(instances));
         group.bench_function(BenchmarkId::new("instances", instances), |b| {
             b.iter(|| {
-                let mut model = Model::new(config.clone(), NullRecorder);
-                model.run();
+                let mut model = Model::new(config.clone(), NullRecorder).expect("a valid configuration");
+                model.run().expect("the run ends");
                 black_box(model.events())
             })
         });

@@ -11,8 +11,8 @@
 //! use termsim::model::{Model, NullRecorder};
 //!
 //! let scenario = termsim::scenario::default_scenario();
-//! let mut model = Model::new(scenario.config.clone(), NullRecorder);
-//! model.run();
+//! let mut model = Model::new(scenario.config.clone(), NullRecorder).expect("a valid configuration");
+//! model.run().expect("the default scenario ends");
 //! let (outcome, _) = model.finish();
 //! assert!(outcome.instance_reports().all(|i| i.state.is_final()));
 //! ```

@@ -191,7 +191,13 @@ fn check(path: &Path, baseline_path: &Path, tolerance: f64, update: bool) -> Exi
             return ExitCode::from(2);
         }
     };
-    let current = termsim::output::summary_of(&scenario);
+    let current = match termsim::output::summary_of(&scenario) {
+        Ok(summary) => summary,
+        Err(e) => {
+            say!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let figures = termsim::check::compare(baseline.as_ref().unwrap_or(&current), &current);
     let (table, failed) = termsim::check::report(&figures, tolerance);
     out!("check {} against {} (latencies may grow by {tolerance} %)", path.display(), baseline_path.display());

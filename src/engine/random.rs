@@ -75,6 +75,18 @@ impl Delay {
         LogNormal::new(median_us.ln(), sigma).ok().map(Delay::LogNormal)
     }
 
+    /// Whether a draw can be 0 once quantised: a constant 0, a uniform from 0, an empirical list
+    /// holding 0, and the continuous distributions whose support reaches 0 (exponential,
+    /// lognormal, and normal, clamped there).
+    pub fn can_draw_zero(&self) -> bool {
+        match self {
+            Delay::Constant(t) => *t == SimTime::ZERO,
+            Delay::Uniform { min, .. } => *min == 0,
+            Delay::Exponential(_) | Delay::Normal(_) | Delay::LogNormal(_) => true,
+            Delay::Empirical(values) => values.contains(&SimTime::ZERO),
+        }
+    }
+
     pub fn is_constant(&self) -> bool {
         matches!(self, Delay::Constant(_))
     }

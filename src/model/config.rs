@@ -73,6 +73,8 @@ pub struct Backend {
     pub submit_delay: Delay,
     pub bypass_poll_interval: SimTime,
     pub job_termination_per_instance: SimTime,
+    /// Worker time on entering each task of a terminated job.
+    pub job_termination_per_task: SimTime,
     pub job_termination_workers: u32,
     pub named_env_termination: NamedEnvPolicy,
 }
@@ -337,4 +339,95 @@ impl Config {
     pub fn total_instances(&self) -> u64 {
         self.jobs.iter().flat_map(|j| &j.tasks).map(|t| u64::from(t.instances)).sum()
     }
+
+    /// Whether job `j`'s instances would relaunch within one instant for ever: every launch
+    /// fails, the job puts a failed launch back in the queue, and the creation can take no time.
+    pub fn loops_within_an_instant(&self, j: usize) -> bool {
+        let (job, cvm) = (&self.jobs[j], &self.backend.cvm);
+        job.env == EnvRef::Anonymous
+            && job.state_if_create_cvm_failed == CreateFailedState::Runnable
+            && cvm.creation_failure_rate >= 1.0
+            && cvm.creation_delay.can_draw_zero()
+    }
+
+    /// Checks what the model relies on: the limits of its representation
+    /// ([`super::limits`]), references between its parts, and that a run ends. The scenario
+    /// loader refuses all of it earlier, with the place in the file; this guards a `Config` built
+    /// by hand.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        use super::limits::{MAX_INSTANCES, MAX_INVOCATION_INSTANCES, MAX_RETRY_COUNT};
+        if self.horizon == SimTime::ZERO {
+            return Err(ConfigError::Horizon);
+        }
+        let instances = self.total_instances();
+        if instances > u64::from(MAX_INSTANCES) {
+            return Err(ConfigError::TooManyInstances(instances));
+        }
+        let positive = |rate: Option<f64>| rate.is_none_or(|r| r.is_finite() && r > 0.0);
+        let cvm = &self.backend.cvm;
+        if !positive(cvm.create_rate_limit) || !positive(cvm.terminate_rate_limit) {
+            return Err(ConfigError::CvmRate);
+        }
+        if self.backend.job_termination_workers == 0 {
+            return Err(ConfigError::NoWorkers);
+        }
+        for (j, job) in self.jobs.iter().enumerate() {
+            if let EnvRef::Named(e) = job.env {
+                if e as usize >= self.environments.len() {
+                    return Err(ConfigError::UnknownEnvironment(job.id.clone()));
+                }
+            }
+            for task in &job.tasks {
+                if task.retry_count > MAX_RETRY_COUNT {
+                    return Err(ConfigError::RetryCount(job.id.clone(), task.name.clone()));
+                }
+                if task.depends_on.iter().any(|&d| d as usize >= job.tasks.len()) {
+                    return Err(ConfigError::Dependency(job.id.clone(), task.name.clone()));
+                }
+            }
+            if self.loops_within_an_instant(j) {
+                return Err(ConfigError::Loops(job.id.clone()));
+            }
+        }
+        for v in &self.tat_invocations {
+            if !(1..=MAX_INVOCATION_INSTANCES).contains(&v.instances.len()) {
+                return Err(ConfigError::InvocationInstances(v.id.clone()));
+            }
+        }
+        for client in &self.clients {
+            if let ClientKind::TerminateTaskInstances { rate, .. } = client.kind {
+                if !(rate.is_finite() && rate > 0.0) {
+                    return Err(ConfigError::ClientRate(client.name.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why [`Config::check`] refused a configuration.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the horizon must be positive")]
+    Horizon,
+    #[error("{0} task instances: the model holds at most {max}", max = super::limits::MAX_INSTANCES)]
+    TooManyInstances(u64),
+    #[error("a CVM call rate limit must be a positive number of calls per second")]
+    CvmRate,
+    #[error("TerminateJob needs at least one worker")]
+    NoWorkers,
+    #[error("job `{0}` runs in an environment the configuration does not have")]
+    UnknownEnvironment(String),
+    #[error("task `{1}` of job `{0}`: at most {max} retries", max = super::limits::MAX_RETRY_COUNT)]
+    RetryCount(String, String),
+    #[error("task `{1}` of job `{0}` depends on a task its job does not have")]
+    Dependency(String, String),
+    #[error(
+        "job `{0}` would relaunch its instances within one instant for ever: every creation fails, takes no time, and puts the instance back in the queue"
+    )]
+    Loops(String),
+    #[error("invocation `{0}` must run on 1 to {max} instances", max = super::limits::MAX_INVOCATION_INSTANCES)]
+    InvocationInstances(String),
+    #[error("client `{0}`: its rate must be a positive number of calls per second")]
+    ClientRate(String),
 }

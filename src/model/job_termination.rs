@@ -7,10 +7,13 @@
 //!
 //! An accepted TerminateJob joins a FIFO served by `job_termination.workers` workers shared by
 //! all jobs. A worker that starts a job at `start` walks its instances in task order, then index
-//! order, spending `per_instance` on each: the k-th instance (k = 1, 2, …) gets the
-//! TerminateTaskInstance rule at `start + k × per_instance`, final ones included (they cost the
-//! same and change nothing). The worker takes the next job at the instant its walk ends. The job
-//! is `FAILED` (and its termination complete) when every instance is final.
+//! order, spending `per_task` on entering each task and `per_instance` on each instance: the k-th
+//! instance of the walk (k = 1, 2, …), in its j-th task (j = 1, 2, …), gets the
+//! TerminateTaskInstance rule at `start + j × per_task + k × per_instance`, final ones included
+//! (they cost the same and change nothing). A Batch task has many instances, so "proportional to
+//! the number of tasks" can be read either way; both costs can be calibrated (`per_task` is 0 by
+//! default). The worker takes the next job at the instant its walk ends. The job is `FAILED`
+//! (and its termination complete) when every instance is final.
 //!
 //! The request covers every instance of the job from its acceptance: their
 //! `terminate_requested_s` is the request's arrival even before the walk reaches them (an
@@ -32,13 +35,14 @@ struct Walk {
 
 pub struct JobTerminations {
     per_instance: SimTime,
+    per_task: SimTime,
     workers: Vec<Option<Walk>>,
     queue: VecDeque<u32>,
 }
 
 impl JobTerminations {
-    pub fn new(workers: u32, per_instance: SimTime) -> Self {
-        JobTerminations { per_instance, workers: vec![None; workers as usize], queue: VecDeque::new() }
+    pub fn new(workers: u32, per_instance: SimTime, per_task: SimTime) -> Self {
+        JobTerminations { per_instance, per_task, workers: vec![None; workers as usize], queue: VecDeque::new() }
     }
 }
 
@@ -62,7 +66,17 @@ impl<R: Recorder> Model<R> {
         let job = &self.jobs[j as usize];
         let walk = Walk { job: j, next: job.first_instance, end: job.first_instance + job.instance_count };
         self.job_terminations.workers[w as usize] = Some(walk);
-        self.schedule(self.job_terminations.per_instance, Event::WalkStep(w));
+        self.schedule_walk_step(w, walk.next);
+    }
+
+    /// The step that reaches instance `i`: it enters a new task when `i` is its task's first.
+    fn schedule_walk_step(&mut self, w: u32, i: u32) {
+        let costs = &self.job_terminations;
+        let mut cost = costs.per_instance;
+        if costs.per_task > SimTime::ZERO && self.tasks[self.instances[i as usize].task as usize].first_instance == i {
+            cost = cost + costs.per_task;
+        }
+        self.schedule(cost, Event::WalkStep(w));
     }
 
     pub(super) fn walk_step(&mut self, w: u32) {
@@ -73,7 +87,7 @@ impl<R: Recorder> Model<R> {
         let requested = self.jobs[j as usize].terminate_requested.expect("set when accepted");
         self.terminate_instance(i, requested);
         if !done {
-            self.schedule(self.job_terminations.per_instance, Event::WalkStep(w));
+            self.schedule_walk_step(w, i + 1);
             return;
         }
         self.job_terminations.workers[w as usize] = None;

@@ -54,7 +54,7 @@ pub mod vocabulary;
 use crate::engine::{Delay, EventQueue, RadixQueue, SimTime, Stream, Streams, prefetch};
 
 pub use api::RequestTotals;
-pub use config::Config;
+pub use config::{Config, ConfigError};
 pub use instance::{Instance, InstanceReport, InstanceTimes};
 pub use job::{JobRuntime, TaskRuntime};
 pub use recorder::{Entity, NullRecorder, Occupancy, Recorder, RequestRecord};
@@ -139,7 +139,10 @@ impl Rngs {
 struct Tally {
     last_change: SimTime,
     occupancy: Occupancy,
+    /// The most CVMs alive at the end of an instant before `occupancy_instant`.
     peak_cvms: u64,
+    /// The instant of the latest occupancy change: its counts are final once time moves on.
+    occupancy_instant: SimTime,
     /// When the first termination request was accepted.
     first_accepted: Option<SimTime>,
     last_occupancy_change: SimTime,
@@ -172,7 +175,28 @@ pub struct Model<R: Recorder> {
     rng: Rngs,
     interruption: Option<Delay>,
     tally: Tally,
+    /// Most events one instant may run: beyond it the run is stuck (see [`RunError`]).
+    events_per_instant_bound: u64,
 }
+
+/// Why a run stopped before its end.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// SPEC §1.7c: a run always ends. The loader refuses the loops it can foresee; this stops
+    /// any other, well above what a valid scenario makes (a 10,000,000-instance run whose every
+    /// instance is created, runs and ends at the same instants stays below a tenth of it).
+    #[error(
+        "more than {bound} events at {at} s of simulated time: the model is stuck in a loop within one instant \
+         (at most {EVENTS_PER_ENTITY_AT_ONE_INSTANT} events per entity of the scenario, plus {MIN_EVENTS_PER_INSTANT}, may run at one instant)"
+    )]
+    StuckAtOneInstant { at: SimTime, bound: u64 },
+}
+
+/// The bound on the events of one instant: this many per entity (task instance, node, DLC task,
+/// TAT invocation task, client call)...
+pub const EVENTS_PER_ENTITY_AT_ONE_INSTANT: u64 = 1_000;
+/// ...plus this many.
+pub const MIN_EVENTS_PER_INSTANT: u64 = 1_000_000;
 
 impl Outcome {
     /// Task instance `i` (in file order: job, task, index) as the outputs report it.
@@ -208,8 +232,14 @@ pub struct Outcome {
 
 impl<R: Recorder> Model<R> {
     /// Builds the model and schedules what the scenario starts with. Nothing runs until
-    /// [`Model::run`]. `config` must be valid (the scenario loader checks it).
-    pub fn new(cfg: Config, recorder: R) -> Self {
+    /// [`Model::run`]. A configuration the model cannot run is refused ([`Config::check`]).
+    pub fn new(cfg: Config, recorder: R) -> Result<Self, ConfigError> {
+        cfg.check()?;
+        let entities = cfg.total_instances()
+            + cfg.environments.iter().map(|e| u64::from(e.nodes)).sum::<u64>()
+            + cfg.dlc_tasks.len() as u64
+            + cfg.tat_invocations.iter().map(|v| v.instances.len() as u64).sum::<u64>()
+            + cfg.clients.iter().map(|c| c.kind.call_count() as u64).sum::<u64>();
         let streams = Streams::new(cfg.seed);
         let (jobs, tasks, instances) = job::build_tables(&cfg);
         let times_len = instances.len();
@@ -235,6 +265,7 @@ impl<R: Recorder> Model<R> {
             job_terminations: JobTerminations::new(
                 cfg.backend.job_termination_workers,
                 cfg.backend.job_termination_per_instance,
+                cfg.backend.job_termination_per_task,
             ),
             gateway: Gateway::new(&cfg),
             clients: Clients::new(&cfg, streams),
@@ -244,10 +275,12 @@ impl<R: Recorder> Model<R> {
             rng: Rngs::new(streams),
             interruption,
             tally: Tally::default(),
+            events_per_instant_bound: MIN_EVENTS_PER_INSTANT
+                .saturating_add(entities.saturating_mul(EVENTS_PER_ENTITY_AT_ONE_INSTANT)),
             cfg,
         };
         model.start();
-        model
+        Ok(model)
     }
 
     /// Time zero: named environments ask for their nodes, jobs and clients are scheduled, in the
@@ -278,17 +311,24 @@ impl<R: Recorder> Model<R> {
         self.queue.push(at, Queued::from(event));
     }
 
-    /// Runs until no event is left or the next one is after the horizon.
-    pub fn run(&mut self) {
-        self.run_with_progress(u64::MAX, |_, _| {});
+    /// Runs until no event is left or the next one is after the horizon (events at the horizon
+    /// run).
+    pub fn run(&mut self) -> Result<(), RunError> {
+        self.run_with_progress(u64::MAX, |_, _| {})
     }
 
     /// As [`Model::run`], calling `progress(now, events)` every `every` events.
-    pub fn run_with_progress(&mut self, every: u64, mut progress: impl FnMut(SimTime, u64)) {
+    pub fn run_with_progress(&mut self, every: u64, mut progress: impl FnMut(SimTime, u64)) -> Result<(), RunError> {
         let horizon = self.cfg.horizon;
+        let mut instant_started_at_event = 0;
         while let Some((time, event)) = self.queue.pop() {
             if time > horizon {
                 break;
+            }
+            if time != self.now {
+                instant_started_at_event = self.events;
+            } else if self.events - instant_started_at_event >= self.events_per_instant_bound {
+                return Err(RunError::StuckAtOneInstant { at: time, bound: self.events_per_instant_bound });
             }
             self.prefetch_ahead();
             self.now = time;
@@ -298,6 +338,7 @@ impl<R: Recorder> Model<R> {
                 progress(self.now, self.events);
             }
         }
+        Ok(())
     }
 
     /// Prefetches what upcoming events will read, in two steps for CVM events: the CVM first,
@@ -377,7 +418,7 @@ impl<R: Recorder> Model<R> {
             tat_tasks: self.tat_tasks,
             events: self.events,
             sim_end: end,
-            peak_cvms: self.tally.peak_cvms,
+            peak_cvms: self.tally.peak_cvms.max(self.tally.occupancy.cvms_alive),
             quota_cvm_seconds_after_request,
             config: self.cfg,
         };
@@ -392,10 +433,15 @@ impl<R: Recorder> Model<R> {
 
     fn occupancy_changed(&mut self, cvms_delta: i64, quota_delta: i64) {
         self.account_quota_until(self.now);
+        // The peak counts CVMs at the end of an instant (SPEC §4), as occupancy.csv shows them:
+        // a CVM replaced within one instant is not counted twice.
+        if self.now != self.tally.occupancy_instant {
+            self.tally.peak_cvms = self.tally.peak_cvms.max(self.tally.occupancy.cvms_alive);
+            self.tally.occupancy_instant = self.now;
+        }
         let o = &mut self.tally.occupancy;
         o.cvms_alive = o.cvms_alive.checked_add_signed(cvms_delta).expect("CVM count never negative");
         o.quota_in_use = o.quota_in_use.checked_add_signed(quota_delta).expect("quota never negative");
-        self.tally.peak_cvms = self.tally.peak_cvms.max(o.cvms_alive);
         let now = *o;
         self.rec.occupancy(self.now, now);
     }
@@ -416,5 +462,26 @@ impl<R: Recorder> Model<R> {
             self.account_quota_until(self.now);
             self.tally.first_accepted = Some(self.now);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_with_more_events_at_one_instant_than_its_bound_stops_with_an_error() {
+        // Ten CVMs whose creations all complete at 90 s: ten events at one instant, over 3.
+        let text = r#"{ "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 10, "runtime": "1s" } ] } ],
+                        "backend": { "submit_delay": "0s", "cvm": { "creation_delay": "90s" } } }"#;
+        let scenario = crate::scenario::parse(text, std::path::Path::new("t.json")).expect("valid");
+        let mut model = Model::new(scenario.config.clone(), NullRecorder).expect("valid");
+        model.events_per_instant_bound = 3;
+        assert_eq!(model.run(), Err(RunError::StuckAtOneInstant { at: SimTime::from_secs(90), bound: 3 }));
+        // Two events at 0 s (the job submitted, then pending), three of the ten at 90 s.
+        assert_eq!(model.events(), 5, "the fourth event of the instant is not run");
+        let mut model = Model::new(scenario.config, NullRecorder).expect("valid");
+        assert_eq!(model.events_per_instant_bound, MIN_EVENTS_PER_INSTANT + 10 * EVENTS_PER_ENTITY_AT_ONE_INSTANT);
+        assert_eq!(model.run(), Ok(()));
     }
 }

@@ -8,7 +8,9 @@
 //!   the CVM first and then sets them to the FAILED state" (`cvm`). A CVM still being created
 //!   "cannot be terminated immediately": the termination is registered in the bypass
 //!   ([`super::bypass`], path `bypass`). From acceptance on, the instance's run no longer decides
-//!   its fate: it stays in its state until the CVM is `TERMINATED`, then it is `FAILED`.
+//!   its fate: it stays in its state until the CVM is `TERMINATED`, then it is `FAILED`. A
+//!   `FAILED_INTERRUPTED` instance whose CVM an interruption reclaimed holds nothing: `FAILED` at
+//!   once (`immediate`, no `released_s`).
 //! - Named environment under `restart_cvm` (seed 000: "the task instance changes to FAILED, then
 //!   the related CVM instance is restarted"): `FAILED` at once, then the node reboots and returns
 //!   to the pool (`restart`). Under `reject` the API refuses before getting here.
@@ -70,9 +72,10 @@ impl<R: Recorder> Model<R> {
                         self.set_path(i, TerminationPath::Cvm, Some(requested));
                         self.request_cvm_termination(cvm);
                     }
-                    // Nothing left to terminate (the CVM was reclaimed by an interruption).
+                    // Nothing left to terminate: the CVM was reclaimed by an interruption, and its
+                    // quota went with it (SPEC §1.7c).
                     _ => {
-                        self.set_path(i, TerminationPath::Cvm, Some(requested));
+                        self.set_path(i, TerminationPath::Immediate, Some(requested));
                         self.set_terminated(i);
                         self.set_instance_state(i, Failed, Cause::Terminated);
                     }

@@ -66,10 +66,10 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
     let config = &scenario.config;
     let recorder = csv::CsvRecorder::create(&dir, config, options.timeline, options.charts)
         .context("cannot create the CSV files")?;
-    let mut model = Model::new(config.clone(), recorder);
+    let mut model = Model::new(config.clone(), recorder)?;
     let bar = crate::progress::SimProgress::new(options.progress, config.horizon);
     let setup_done = Instant::now();
-    model.run_with_progress(1 << 18, |now, events| bar.update(now, events));
+    model.run_with_progress(1 << 18, |now, events| bar.update(now, events))?;
     let simulation = setup_done.elapsed();
     bar.finish();
     let (outcome, recorder) = model.finish();
@@ -155,14 +155,14 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<R
 
 /// The `summary.json` a run of `scenario` writes (expectations included), from the model alone:
 /// what `termsim check` compares, without writing any file.
-pub fn summary_of(scenario: &Scenario) -> Value {
-    let mut model = Model::new(scenario.config.clone(), crate::model::NullRecorder);
-    model.run();
+pub fn summary_of(scenario: &Scenario) -> anyhow::Result<Value> {
+    let mut model = Model::new(scenario.config.clone(), crate::model::NullRecorder)?;
+    model.run()?;
     let (outcome, _) = model.finish();
     let mut summary = summary::summarise(&outcome);
     let plain = summary.to_value();
     summary.expect = scenario.expectations.iter().map(|e| e.check(&plain)).collect();
-    summary.to_value()
+    Ok(summary.to_value())
 }
 
 /// `summary.json`'s text: pretty JSON and a final line break.

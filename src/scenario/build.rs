@@ -14,7 +14,7 @@ use crate::model::target::Catalog;
 
 use super::clients::build_clients;
 use super::context::{Ctx, Result};
-use super::error::JsonPath;
+use super::error::{InputError, JsonPath};
 use super::file::*;
 use super::limits::*;
 
@@ -60,6 +60,16 @@ pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> R
         dlc_tasks,
         tat_invocations,
     };
+    for j in 0..config.jobs.len() {
+        ctx.check(!config.loops_within_an_instant(j), &root.key("jobs").index(j).key("state_if_create_cvm_failed"), || {
+            "with `backend.cvm.creation_failure_rate` 1.0 every launch fails, and `backend.cvm.creation_delay` can draw 0 s: \
+             `\"RUNNABLE\"` would relaunch this job's instances within one instant for ever (use a creation delay that cannot be 0, \
+             a failure rate below 1, or `\"FAILED\"`)"
+                .into()
+        })?;
+    }
+    // What the model checks itself, the checks above have refused already, each at its place.
+    config.check().map_err(|e| InputError::new(ctx.file, e.to_string()))?;
     Ok((config, expectations))
 }
 
@@ -126,6 +136,7 @@ fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
         submit_delay: ctx.delay(&b.submit_delay, &p.key("submit_delay"))?,
         bypass_poll_interval: b.bypass.poll_interval.0,
         job_termination_per_instance: b.job_termination.per_instance.0,
+        job_termination_per_task: b.job_termination.per_task.0,
         job_termination_workers: workers,
         named_env_termination: match b.named_env_termination {
             NamedEnvPolicyFile::Reject => NamedEnvPolicy::Reject,

@@ -212,13 +212,16 @@ impl Default for BypassFile {
 pub struct JobTerminationFile {
     /// Worker time spent on each task instance of a terminated job. Default: `"50ms"`.
     pub per_instance: DurationValue,
+    /// Worker time spent on entering each task of a terminated job (seed 001: "proportional to
+    /// the total number of tasks"). Default: `"0s"`.
+    pub per_task: DurationValue,
     /// Job-termination workers shared by all jobs. Default: 1.
     pub workers: u32,
 }
 
 impl Default for JobTerminationFile {
     fn default() -> Self {
-        JobTerminationFile { per_instance: millis(50), workers: 1 }
+        JobTerminationFile { per_instance: millis(50), per_task: millis(0), workers: 1 }
     }
 }
 

@@ -41,14 +41,14 @@ pub fn metric(summary: &Value, path: &str) -> Option<f64> {
     }
 }
 
-fn run_one(config: &Config, seed: u64, metrics: &[String]) -> Vec<Option<f64>> {
+fn run_one(config: &Config, seed: u64, metrics: &[String]) -> Result<Vec<Option<f64>>, String> {
     let mut config = config.clone();
     config.seed = seed;
-    let mut model = Model::new(config, NullRecorder);
-    model.run();
+    let mut model = Model::new(config, NullRecorder).map_err(|e| e.to_string())?;
+    model.run().map_err(|e| format!("seed {seed}: {e}"))?;
     let (outcome, _) = model.finish();
     let summary = summarise(&outcome).to_value();
-    metrics.iter().map(|m| metric(&summary, m)).collect()
+    Ok(metrics.iter().map(|m| metric(&summary, m)).collect())
 }
 
 /// Runs `rows` (row indices of the sweep) on `jobs` threads.
@@ -90,14 +90,15 @@ pub fn run_rows(
                 let point = row / replications;
                 let replication = (row % replications) as u32;
                 let seed = sweep.seed_of(replication);
-                let metrics = run_one(config_of(point), seed, &sweep.metrics);
+                let metrics = run_one(config_of(point), seed, &sweep.metrics)
+                    .map_err(|e| format!("point {point}, replication {replication}: {e}"))?;
                 bar.inc(1);
-                RowResult { row, point, replication, seed, metrics }
+                Ok(RowResult { row, point, replication, seed, metrics })
             })
-            .collect::<Vec<_>>()
+            .collect::<Result<Vec<_>, String>>()
     });
     bar.finish_and_clear();
-    Ok(results)
+    results
 }
 
 #[cfg(test)]

@@ -62,7 +62,8 @@ const CHECK_EVERY_POINT_UP_TO: u64 = 20_000;
 /// A summary of the base scenario before anything ran: every key `summary.json` has, to check
 /// metric names against.
 fn summary_template(config: &crate::model::Config) -> Value {
-    let model = crate::model::Model::new(config.clone(), crate::model::NullRecorder);
+    let model = crate::model::Model::new(config.clone(), crate::model::NullRecorder)
+        .expect("a loaded scenario passes the model's checks");
     let (outcome, _) = model.finish();
     crate::output::summary::summarise(&outcome).to_value()
 }

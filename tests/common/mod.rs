@@ -107,8 +107,8 @@ impl Rec {
 pub fn run(scenario: &Value) -> (Outcome, Rec) {
     let text = serde_json::to_string_pretty(scenario).unwrap();
     let loaded = termsim::scenario::parse(&text, Path::new("test.json")).unwrap_or_else(|e| panic!("{e}"));
-    let mut model = Model::new(loaded.config, Rec::default());
-    model.run();
+    let mut model = Model::new(loaded.config, Rec::default()).unwrap_or_else(|e| panic!("{e}"));
+    model.run().unwrap_or_else(|e| panic!("{e}"));
     model.finish()
 }
 
@@ -138,7 +138,7 @@ pub fn run_beside(scenario: &Value, files: &[(&str, &str)]) -> (Outcome, Rec) {
     }
     let text = serde_json::to_string_pretty(scenario).unwrap();
     let loaded = termsim::scenario::parse(&text, &dir.path().join("test.json")).unwrap_or_else(|e| panic!("{e}"));
-    let mut model = Model::new(loaded.config, Rec::default());
-    model.run();
+    let mut model = Model::new(loaded.config, Rec::default()).unwrap_or_else(|e| panic!("{e}"));
+    model.run().unwrap_or_else(|e| panic!("{e}"));
     model.finish()
 }
