@@ -1,6 +1,6 @@
 //! Expectations written in a scenario (`expect`): a figure of `summary.json`, addressed by a
-//! dotted path, compared with a number. Checked after every run; a failed one makes the run
-//! exit with code 1 (its outputs are still written).
+//! dotted path and read as [`figures`](crate::figures) reads it, compared with a number. Checked
+//! after every run; a failed one makes the run exit with code 1 (its outputs are still written).
 
 use std::fmt;
 
@@ -64,9 +64,7 @@ pub struct Verdict {
 
 impl Expectation {
     pub fn parse(metric: &str, rule: &str) -> Result<Self, String> {
-        if metric.is_empty() || metric.split('.').any(str::is_empty) {
-            return Err(format!("`{metric}` is not a dotted path into summary.json"));
-        }
+        crate::figures::check_dotted(metric)?;
         let rule = rule.trim();
         let (op, rest) = [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("<", Op::Lt), (">", Op::Gt)]
             .into_iter()
@@ -82,7 +80,7 @@ impl Expectation {
     }
 
     pub fn check(&self, summary: &serde_json::Value) -> Verdict {
-        let actual = self.metric.split('.').try_fold(summary, |v, key| v.get(key)).and_then(serde_json::Value::as_f64);
+        let actual = crate::figures::figure(summary, &self.metric);
         Verdict {
             metric: self.metric.clone(),
             op: self.op,
@@ -104,6 +102,7 @@ impl fmt::Display for Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ErrorCode;
     use serde_json::json;
 
     #[test]
@@ -117,6 +116,21 @@ mod tests {
         assert!(check("requests.total", "== 4"));
         assert!(!check("requests.total", "== 5"));
         assert!(!check("requests.missing", "== 0"), "a missing figure fails");
+    }
+
+    #[test]
+    fn a_count_that_never_occurred_is_0_but_a_misspelt_code_is_no_figure() {
+        // A run without a single rate-limited call: summary.json does not list the code.
+        let summary = json!({ "requests": { "total": 4, "ok": 4, "by_error": {} } });
+        let limited = format!("requests.by_error.{}", ErrorCode::RequestLimitExceeded.as_str());
+        let verdict = Expectation::parse(&limited, "<= 10").unwrap().check(&summary);
+        assert_eq!((verdict.actual, verdict.passed), (Some(0.0), true));
+        assert_eq!(verdict.to_string(), format!("pass  {limited} <= 10  (got 0)"));
+
+        let misspelt = limited.replace("Exceeded", "Exceded");
+        let verdict = Expectation::parse(&misspelt, "<= 10").unwrap().check(&summary);
+        assert_eq!((verdict.actual, verdict.passed), (None, false));
+        assert_eq!(verdict.to_string(), format!("FAIL  {misspelt} <= 10  (got null)"));
     }
 
     #[test]

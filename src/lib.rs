@@ -20,6 +20,7 @@
 pub mod check;
 pub mod engine;
 pub mod expect;
+pub mod figures;
 pub mod model;
 pub mod output;
 pub mod progress;

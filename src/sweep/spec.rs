@@ -67,28 +67,6 @@ fn summary_template(config: &crate::model::Config) -> Value {
     crate::output::summary::summarise(&outcome).to_value()
 }
 
-/// A metric must be a dotted path to a figure of `summary.json` (a list position for `jobs`, a
-/// state, path or error name in the count maps).
-fn check_metric(template: &Value, metric: &str) -> Result<(), String> {
-    if metric.is_empty() || metric.split('.').any(str::is_empty) {
-        return Err(format!("`{metric}` is not a dotted path into summary.json"));
-    }
-    if super::run::count_map_name(metric) || metric.split('.').try_fold(template, super::run::step).is_some() {
-        return Ok(());
-    }
-    let known = metric.split('.').scan(template, |v, key| {
-        let next = super::run::step(v, key)?;
-        *v = next;
-        Some(key)
-    });
-    let found: Vec<&str> = known.collect();
-    Err(format!(
-        "`{metric}` is not a figure of summary.json (`{}` has no `{}`)",
-        if found.is_empty() { "the summary".to_owned() } else { found.join(".") },
-        metric.split('.').nth(found.len()).unwrap_or_default()
-    ))
-}
-
 /// A sweep, resolved and checked. This is also what `sweep.json` holds, so that `merge` needs
 /// nothing but the shard folders.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -268,7 +246,7 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
     let template = summary_template(&base.config);
     for (i, metric) in file.metrics.iter().enumerate() {
         let here = || JsonPath::root().key("metrics").index(i);
-        check_metric(&template, metric).map_err(|m| at(here(), m))?;
+        crate::figures::check_name(&template, metric).map_err(|m| at(here(), m))?;
         if file.metrics[..i].contains(metric) {
             return Err(at(here(), format!("`{metric}` is listed twice")));
         }
