@@ -19,6 +19,7 @@
 
 pub mod check;
 pub mod engine;
+pub mod error;
 pub mod expect;
 pub mod figures;
 pub mod model;
@@ -27,4 +28,5 @@ pub mod progress;
 pub mod scenario;
 pub mod sweep;
 
+pub use error::{Error, Status};
 pub use output::{RunOptions, RunReport, run_to_dir};

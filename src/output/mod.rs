@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use crate::Error;
 use crate::expect::Verdict;
 use crate::model::Model;
 use crate::scenario::Scenario;
@@ -57,8 +58,9 @@ pub fn peak_memory_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// Runs a scenario and writes its outputs to `options.out`.
-pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunReport> {
+/// Runs a scenario and writes its outputs to `options.out`. Every error is an
+/// [`Error::Output`]: the scenario was checked when it was loaded.
+pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, Error> {
     let started = Instant::now();
     let staged =
         StagedDir::create(&options.out).with_context(|| format!("cannot prepare `{}`", options.out.display()))?;
