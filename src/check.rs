@@ -21,6 +21,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::Error;
 use crate::figures::figure;
 
 const LATENCY_STATS: [&str; 5] = ["mean", "p50", "p90", "p99", "max"];
@@ -98,6 +99,31 @@ impl Figure {
             (None, None) => "=".to_owned(),
         }
     }
+}
+
+/// Reads the stored summary at `path` and checks that it has what `check` compares. Read before
+/// the run: a bad baseline is bad input, whatever the run gives. With `missing_ok` (`--update`),
+/// a file that does not exist is `None`: the run will be the first baseline.
+pub fn read_baseline(path: &Path, missing_ok: bool) -> Result<Option<Value>, Error> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if missing_ok && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::Input(format!("{}: cannot read the baseline: {e}", path.display()))),
+    };
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
+    validate_baseline(&value).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    Ok(Some(value))
+}
+
+/// Writes `summary` as the baseline at `path` (`--update`), creating its folder.
+pub fn write_baseline(path: &Path, summary: &Value) -> Result<(), Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, crate::output::json_text(summary))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(())
 }
 
 /// Checks that a stored summary has what `check` compares; the error names the key.

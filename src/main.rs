@@ -245,20 +245,7 @@ fn check(path: &Path, baseline_path: &Path, tolerance: f64, update: bool) -> Res
         return Err(Error::Input(format!("--tolerance {tolerance}: a percentage of at least 0")));
     }
     let scenario = scenario::load(path)?;
-    // The baseline is read before the run: a bad one is bad input, whatever the run gives.
-    let stored = match std::fs::read_to_string(baseline_path) {
-        Ok(text) => {
-            let value: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| Error::Input(format!("{}:{}:{}: {e}", baseline_path.display(), e.line(), e.column())))?;
-            termsim::check::validate_baseline(&value)
-                .map_err(|e| Error::Input(format!("{}: {e}", baseline_path.display())))?;
-            Some(value)
-        }
-        Err(e) if update && e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(Error::Input(format!("{}: cannot read the baseline: {e}", baseline_path.display())));
-        }
-    };
+    let stored = termsim::check::read_baseline(baseline_path, update)?;
     let current = termsim::output::summary_of(&scenario);
     // Without a stored baseline (a first --update) the run is compared with itself: the table
     // still shows every figure that will be stored.
@@ -267,11 +254,7 @@ fn check(path: &Path, baseline_path: &Path, tolerance: f64, update: bool) -> Res
     out!("check {} against {} (latencies may grow by {tolerance} %)", path.display(), baseline_path.display());
     out!("{}", table.trim_end());
     if update {
-        if let Some(dir) = baseline_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-        }
-        std::fs::write(baseline_path, termsim::output::json_text(&current))
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", baseline_path.display()))?;
+        termsim::check::write_baseline(baseline_path, &current)?;
         out!("baseline {} updated", baseline_path.display());
         return Ok(Status::Success);
     }
