@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::engine::SimTime;
+use crate::expect::Expectation;
 use crate::model::{ErrorCode, InstanceState, Outcome, TerminationPath};
 
 #[derive(Debug, Serialize)]
@@ -28,6 +29,7 @@ pub struct Summary {
     /// The scenario's `backend.quota.max_cvms` (`null`: no limit), for the charts' reference line.
     pub quota_max_cvms: Option<u64>,
     pub quota_cvm_seconds_after_request: Option<f64>,
+    /// The verdicts of the scenario's expectations, in the scenario's order.
     pub expect: Vec<crate::expect::Verdict>,
 }
 
@@ -171,8 +173,20 @@ pub fn summarise(outcome: &Outcome) -> Summary {
 }
 
 impl Summary {
+    /// The summary as `summary.json` holds it.
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("a summary is plain data")
+    }
+
+    /// Checks `expectations` against this summary's figures, records their verdicts in
+    /// [`expect`](Summary::expect), and returns the summary as `summary.json` then holds it.
+    pub fn check_expectations(&mut self, expectations: &[Expectation]) -> Value {
+        let mut value = self.to_value();
+        self.expect = expectations.iter().map(|e| e.check(&value)).collect();
+        // Serialising the verdicts alone spares a second pass over the whole summary (its jobs
+        // can be many); the key keeps its place, so the text is the same.
+        value["expect"] = serde_json::to_value(&self.expect).expect("verdicts are plain data");
+        value
     }
 }
 
