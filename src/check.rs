@@ -26,6 +26,7 @@ use crate::figures::figure;
 
 const LATENCY_STATS: [&str; 5] = ["mean", "p50", "p90", "p99", "max"];
 
+/// How a figure may change from the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// May shrink, may grow within the tolerance.
@@ -34,16 +35,23 @@ pub enum Kind {
     Count,
 }
 
+/// One figure of the baseline and of the current run, side by side.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figure {
+    /// Its dotted path (`termination_latency_s.p99`), or `jobs.ID.latency_s` for a job.
     pub metric: String,
+    /// Whether it may change.
     pub kind: Kind,
+    /// The stored figure; `None` where the baseline has no number.
     pub baseline: Option<f64>,
+    /// The figure of the run; `None` where the run has no number.
     pub current: Option<f64>,
 }
 
+/// What the comparison of one figure says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// The same number (or no number in both).
     Same,
     /// A latency that got shorter.
     Better,
@@ -56,6 +64,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Whether this verdict fails the check.
     pub fn failed(self) -> bool {
         matches!(self, Verdict::Slower | Verdict::Changed)
     }
@@ -72,6 +81,7 @@ impl Verdict {
 }
 
 impl Figure {
+    /// The verdict on this figure when latencies may grow by `tolerance_pct` per cent.
     pub fn verdict(&self, tolerance_pct: f64) -> Verdict {
         match (self.baseline, self.current) {
             (None, None) => Verdict::Same,

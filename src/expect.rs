@@ -6,16 +6,22 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// How the figure is compared with the number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Op {
+    /// `<`
     #[serde(rename = "<")]
     Lt,
+    /// `<=`
     #[serde(rename = "<=")]
     Le,
+    /// `>`
     #[serde(rename = ">")]
     Gt,
+    /// `>=`
     #[serde(rename = ">=")]
     Ge,
+    /// `==`: exactly, as for a count.
     #[serde(rename = "==")]
     Eq,
 }
@@ -45,24 +51,34 @@ impl Op {
 /// `metric op value`, e.g. `termination_latency_s.p99 <= 180`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expectation {
+    /// The figure's dotted path into `summary.json`.
     pub metric: String,
+    /// How it is compared.
     pub op: Op,
+    /// The number it is compared with.
     pub value: f64,
 }
 
 /// An expectation and what the run gave.
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
+    /// The figure's dotted path into `summary.json`.
     pub metric: String,
+    /// How it is compared.
     pub op: Op,
+    /// The number it is compared with.
     pub value: f64,
     /// `None` when the summary has no number at that path (e.g. a latency of a run without
     /// terminations): the expectation then fails.
     pub actual: Option<f64>,
+    /// Whether the figure is a number and the comparison holds.
     pub passed: bool,
 }
 
 impl Expectation {
+    /// An expectation as a scenario writes it: `"termination_latency_s.p99": "<= 180"`. The
+    /// error says what is wrong with the path or the rule; whether the path names a figure is
+    /// known only from a summary.
     pub fn parse(metric: &str, rule: &str) -> Result<Self, String> {
         crate::figures::check_dotted(metric)?;
         let rule = rule.trim();
@@ -79,6 +95,7 @@ impl Expectation {
         Ok(Expectation { metric: metric.to_owned(), op, value })
     }
 
+    /// The verdict on a run's summary (`summary.json` as written).
     pub fn check(&self, summary: &serde_json::Value) -> Verdict {
         let actual = crate::figures::figure(summary, &self.metric);
         Verdict {

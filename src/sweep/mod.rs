@@ -33,19 +33,27 @@ use crate::output::charts::canvas;
 use spec::{Shard, Sweep};
 use table::RowResult;
 
+/// How to run a sweep and where to write.
 pub struct SweepOptions {
+    /// The results folder. Default: `results/sweeps/<name>/` (`<name>.shard-K-of-N` for a shard).
     pub out: Option<PathBuf>,
+    /// Runs at once.
     pub jobs: usize,
+    /// Run only this shard's rows.
     pub shard: Option<Shard>,
+    /// Show a progress bar on stderr when it is a terminal.
     pub progress: bool,
 }
 
 /// What a finished sweep tells its caller.
 pub struct SweepReport {
+    /// Where the results are.
     pub out: PathBuf,
+    /// Runs done.
     pub runs: usize,
     /// Threads the runs used: `--jobs`, at most one per run.
     pub threads: usize,
+    /// The whole sweep, from reading the file to the results in place.
     pub wall: Duration,
     /// Wall time of the runs themselves; the rest of `wall` is the sweep machinery (loading,
     /// checking, writing the tables and charts).

@@ -71,18 +71,23 @@ fn summary_template(config: &crate::model::Config) -> Value {
 /// nothing but the shard folders.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sweep {
+    /// Names the results folder: the file's `name`, or its stem.
     pub name: String,
     /// The base scenario as the sweep file names it.
     pub base: PathBuf,
     /// The base scenario with every default filled in.
     pub base_scenario: Value,
+    /// Runs per point.
     pub replications: u32,
+    /// From which each replication's seed is derived ([`Sweep::seed_of`]).
     pub seed: u64,
-    /// The varied keys (JSON Pointers) in file order, and the values of each.
+    /// The varied keys (JSON Pointers), in file order.
     pub keys: Vec<String>,
+    /// Per key, the values it takes.
     pub values: Vec<Vec<Value>>,
     /// Per key, the names its values go by in the outputs.
     pub labels: Vec<Vec<String>>,
+    /// Dotted paths of the figures each run gives (checked by [`crate::figures::check_name`]).
     pub metrics: Vec<String>,
     /// Traces the points have read: each is read once and its rows shared by every point.
     #[serde(skip)]
@@ -90,6 +95,7 @@ pub struct Sweep {
 }
 
 impl Sweep {
+    /// Points: the product of the keys' value counts.
     pub fn points(&self) -> u64 {
         self.values.iter().map(|v| v.len() as u64).product()
     }
@@ -171,11 +177,14 @@ impl Sweep {
 /// `K/N`: run the rows whose index modulo N is K-1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard, from 1 to `n`.
     pub k: u64,
+    /// How many shards.
     pub n: u64,
 }
 
 impl Shard {
+    /// `K/N` as `--shard` gives it; the error names the flag.
     pub fn parse(text: &str) -> Result<Shard, String> {
         let bad = || format!("--shard `{text}`: expected K/N with 1 <= K <= N, e.g. 2/8");
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
@@ -186,6 +195,7 @@ impl Shard {
         Ok(Shard { k, n })
     }
 
+    /// Whether this shard runs `row`.
     pub fn takes(&self, row: u64) -> bool {
         row % self.n == self.k - 1
     }
