@@ -5,7 +5,9 @@
 //!
 //! Data flows one way: a [`scenario`] file becomes a [`model::Config`]; the [`model`] runs on
 //! the [`engine`] and reports every state change and API call to a [`model::Recorder`]; the
-//! [`output`] module streams those to CSV and summarises the final state.
+//! [`output`] module streams those to CSV and summarises the final state. The summary's
+//! numbers are read by dotted path through [`figures`], by `expect`, [`check`] and [`sweep`]
+//! alike. Every command fails with the one [`Error`], or ends with a [`Status`].
 //!
 //! ```
 //! use termsim::model::{Model, NullRecorder};

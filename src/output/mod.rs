@@ -1,6 +1,6 @@
 //! The outputs of a run (SPEC §4): `timeline.csv`, `requests.csv` and `occupancy.csv` streamed
 //! while the model runs, then `instances.csv`, `summary.json`, `charts/` and `run.json`, all in a
-//! staged folder that is renamed into place at the end.
+//! staged folder that is renamed into place at the end: [`run_to_dir`] does it all.
 //!
 //! Everything here reads what the model recorded; nothing here changes the model.
 
