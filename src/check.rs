@@ -9,6 +9,9 @@
 //! - each job's TerminateJob `latency_s`, by job id (must not grow beyond the tolerance);
 //! - `requests.total`, `requests.ok` and each `requests.by_error` count (must not change).
 //!
+//! Figures are read as [`figures`](crate::figures) reads them: an error code one summary lists
+//! and the other does not counts 0 there.
+//!
 //! A latency that got shorter passes (and says so); a figure that appears or vanishes (a
 //! latency that is now `null`) fails, as a changed count does. The run is the model alone: the
 //! same summary `termsim run` writes, without writing anything.
@@ -18,8 +21,12 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::Error;
+use crate::figures::figure;
+
 const LATENCY_STATS: [&str; 5] = ["mean", "p50", "p90", "p99", "max"];
 
+/// How a figure may change from the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// May shrink, may grow within the tolerance.
@@ -28,16 +35,23 @@ pub enum Kind {
     Count,
 }
 
+/// One figure of the baseline and of the current run, side by side.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figure {
+    /// Its dotted path (`termination_latency_s.p99`), or `jobs.ID.latency_s` for a job.
     pub metric: String,
+    /// Whether it may change.
     pub kind: Kind,
+    /// The stored figure; `None` where the baseline has no number.
     pub baseline: Option<f64>,
+    /// The figure of the run; `None` where the run has no number.
     pub current: Option<f64>,
 }
 
+/// What the comparison of one figure says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// The same number (or no number in both).
     Same,
     /// A latency that got shorter.
     Better,
@@ -50,6 +64,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Whether this verdict fails the check.
     pub fn failed(self) -> bool {
         matches!(self, Verdict::Slower | Verdict::Changed)
     }
@@ -66,6 +81,7 @@ impl Verdict {
 }
 
 impl Figure {
+    /// The verdict on this figure when latencies may grow by `tolerance_pct` per cent.
     pub fn verdict(&self, tolerance_pct: f64) -> Verdict {
         match (self.baseline, self.current) {
             (None, None) => Verdict::Same,
@@ -93,6 +109,31 @@ impl Figure {
             (None, None) => "=".to_owned(),
         }
     }
+}
+
+/// Reads the stored summary at `path` and checks that it has what `check` compares. Read before
+/// the run: a bad baseline is bad input, whatever the run gives. With `missing_ok` (`--update`),
+/// a file that does not exist is `None`: the run will be the first baseline.
+pub fn read_baseline(path: &Path, missing_ok: bool) -> Result<Option<Value>, Error> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if missing_ok && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::Input(format!("{}: cannot read the baseline: {e}", path.display()))),
+    };
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
+    validate_baseline(&value).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    Ok(Some(value))
+}
+
+/// Writes `summary` as the baseline at `path` (`--update`), creating its folder.
+pub fn write_baseline(path: &Path, summary: &Value) -> Result<(), Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, crate::output::json_text(summary))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(())
 }
 
 /// Checks that a stored summary has what `check` compares; the error names the key.
@@ -137,36 +178,30 @@ pub fn validate_baseline(summary: &Value) -> Result<(), String> {
 /// The figures of two summaries side by side, in a fixed order (jobs in the baseline's order,
 /// then jobs only the current run has; error codes sorted).
 pub fn compare(baseline: &Value, current: &Value) -> Vec<Figure> {
-    let number = |s: &Value, pointer: &str| s.pointer(pointer).and_then(Value::as_f64);
+    let both = |metric: String, kind: Kind| Figure {
+        baseline: figure(baseline, &metric),
+        current: figure(current, &metric),
+        metric,
+        kind,
+    };
     let mut figures = Vec::new();
-    let mut stats =
-        vec![("termination_latency_s", "/termination_latency_s"), ("release_latency_s", "/release_latency_s")];
+    let mut stats = vec!["termination_latency_s", "release_latency_s"];
     // Baselines written before cancellations existed do not have them: nothing to compare.
     for (stat, at) in
         [("cancel_latency_s.dlc", "/cancel_latency_s/dlc"), ("cancel_latency_s.tat", "/cancel_latency_s/tat")]
     {
         if baseline.pointer(at).is_some() {
-            stats.push((stat, at));
+            stats.push(stat);
         }
     }
-    for (stat, at) in stats {
-        let pointer = format!("{at}/count");
-        figures.push(Figure {
-            metric: format!("{stat}.count"),
-            kind: Kind::Count,
-            baseline: number(baseline, &pointer),
-            current: number(current, &pointer),
-        });
+    for stat in stats {
+        figures.push(both(format!("{stat}.count"), Kind::Count));
         for key in LATENCY_STATS {
-            let pointer = format!("{at}/{key}");
-            figures.push(Figure {
-                metric: format!("{stat}.{key}"),
-                kind: Kind::Latency,
-                baseline: number(baseline, &pointer),
-                current: number(current, &pointer),
-            });
+            figures.push(both(format!("{stat}.{key}"), Kind::Latency));
         }
     }
+    // Jobs are matched by id, not by their position in the list: a job added to the scenario
+    // must not shift the others' figures.
     let jobs = |s: &Value| -> Vec<(String, Option<f64>)> {
         s.get("jobs")
             .and_then(Value::as_array)
@@ -192,13 +227,7 @@ pub fn compare(baseline: &Value, current: &Value) -> Vec<Figure> {
         });
     }
     for key in ["total", "ok"] {
-        let pointer = format!("/requests/{key}");
-        figures.push(Figure {
-            metric: format!("requests.{key}"),
-            kind: Kind::Count,
-            baseline: number(baseline, &pointer),
-            current: number(current, &pointer),
-        });
+        figures.push(both(format!("requests.{key}"), Kind::Count));
     }
     let codes = |s: &Value| -> Vec<String> {
         s.pointer("/requests/by_error")
@@ -211,16 +240,11 @@ pub fn compare(baseline: &Value, current: &Value) -> Vec<Figure> {
     all_codes.sort();
     all_codes.dedup();
     for code in all_codes {
-        // A code absent from a summary was answered zero times.
-        let count = |s: &Value| {
-            Some(s.pointer("/requests/by_error").and_then(|m| m.get(&code)).and_then(Value::as_f64).unwrap_or(0.0))
-        };
-        figures.push(Figure {
-            metric: format!("requests.by_error.{code}"),
-            kind: Kind::Count,
-            baseline: count(baseline),
-            current: count(current),
-        });
+        let metric = format!("requests.by_error.{code}");
+        // The other summary lists the code, so it is a kind of answer even where this build does
+        // not know it (a baseline of another version): absent here, it was given zero times.
+        let count = |s: &Value| Some(figure(s, &metric).unwrap_or(0.0));
+        figures.push(Figure { baseline: count(baseline), current: count(current), metric, kind: Kind::Count });
     }
     figures
 }
@@ -284,14 +308,17 @@ pub fn annotations(figures: &[Figure], tolerance_pct: f64, scenario: &Path) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ErrorCode;
     use serde_json::json;
+
+    const LIMITED: ErrorCode = ErrorCode::RequestLimitExceeded;
 
     fn summary(p99: f64, count: u64, limited: u64) -> Value {
         json!({
             "termination_latency_s": { "count": count, "mean": 50.0, "p50": 40.0, "p90": 90.0, "p99": p99, "max": 200.0 },
             "release_latency_s": { "count": count, "mean": null, "p50": null, "p90": null, "p99": null, "max": null },
             "jobs": [ { "id": "job-a", "latency_s": 231.4 } ],
-            "requests": { "total": 10, "ok": 10 - limited, "by_error": { "RequestLimitExceeded": limited } }
+            "requests": { "total": 10, "ok": 10 - limited, "by_error": { LIMITED.as_str(): limited } }
         })
     }
 
@@ -347,13 +374,28 @@ mod tests {
                 "termination_latency_s.count",
                 "release_latency_s.count",
                 "requests.ok",
-                "requests.by_error.RequestLimitExceeded"
+                &format!("requests.by_error.{}", LIMITED.as_str())
             ]
         );
         let mut gone = base.clone();
         gone["termination_latency_s"]["p99"] = Value::Null;
         let f = compare(&base, &gone).into_iter().find(|f| f.metric == "termination_latency_s.p99").unwrap();
         assert_eq!((f.verdict(5.0), f.change()), (Verdict::Changed, "vanished".to_owned()));
+    }
+
+    #[test]
+    fn an_error_code_one_summary_omits_counts_0_there() {
+        let base = summary(100.0, 10, 2);
+        let mut now = summary(100.0, 10, 0);
+        now["requests"]["by_error"] = json!({});
+        let metric = format!("requests.by_error.{}", LIMITED.as_str());
+        let f = compare(&base, &now).into_iter().find(|f| f.metric == metric).unwrap();
+        assert_eq!((f.baseline, f.current, f.change()), (Some(2.0), Some(0.0), "-100.0 %".to_owned()));
+        // A code this build does not know (a baseline of another version) counts 0 as well.
+        let mut old = base.clone();
+        old["requests"]["by_error"]["RetiredCode"] = json!(1);
+        let f = compare(&old, &now).into_iter().find(|f| f.metric == "requests.by_error.RetiredCode").unwrap();
+        assert_eq!((f.baseline, f.current, f.verdict(5.0)), (Some(1.0), Some(0.0), Verdict::Changed));
     }
 
     #[test]

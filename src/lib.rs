@@ -5,7 +5,9 @@
 //!
 //! Data flows one way: a [`scenario`] file becomes a [`model::Config`]; the [`model`] runs on
 //! the [`engine`] and reports every state change and API call to a [`model::Recorder`]; the
-//! [`output`] module streams those to CSV and summarises the final state.
+//! [`output`] module streams those to CSV and summarises the final state. The summary's
+//! numbers are read by dotted path through [`figures`], by `expect`, [`check`] and [`sweep`]
+//! alike. Every command fails with the one [`Error`], or ends with a [`Status`].
 //!
 //! ```
 //! use termsim::model::{Model, NullRecorder};
@@ -19,11 +21,14 @@
 
 pub mod check;
 pub mod engine;
+pub mod error;
 pub mod expect;
+pub mod figures;
 pub mod model;
 pub mod output;
 pub mod progress;
 pub mod scenario;
 pub mod sweep;
 
+pub use error::{Error, Status};
 pub use output::{RunOptions, RunReport, run_to_dir};

@@ -1,5 +1,7 @@
-//! The `termsim` command line: parses arguments, calls the library, maps outcomes to exit codes
-//! (0 success, 1 an expectation failed, 2 bad input or a run that could not complete).
+//! The `termsim` command line: parses arguments, calls the library and prints what it returns.
+//! `main` only maps the outcome to an exit code: a [`Status`] (0 success, 1 an expectation or a
+//! check failed) or an [`Error`] (2, bad input or outputs that could not be written), printed as
+//! `error: MESSAGE` on stderr.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,7 +23,8 @@ macro_rules! out {
     }};
 }
 use termsim::scenario::{self, Scenario};
-use termsim::{RunOptions, run_to_dir};
+use termsim::sweep::spec::Shard;
+use termsim::{Error, RunOptions, Status, run_to_dir};
 
 #[derive(Parser)]
 #[command(name = "termsim", version, about = "Simulates a cloud batch service's termination backend")]
@@ -101,15 +104,58 @@ enum Command {
     },
 }
 
-fn load(path: &Option<PathBuf>) -> Result<Scenario, ExitCode> {
-    let loaded = match path {
-        Some(p) => scenario::load(p),
-        None => Ok(scenario::default_scenario()),
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match try_main(&cli) {
+        Ok(status) => status.exit_code(),
+        Err(e) => {
+            report(&e);
+            e.exit_code()
+        }
     };
-    loaded.map_err(|e| {
-        say!("error: {e}");
-        ExitCode::from(2)
-    })
+    ExitCode::from(code)
+}
+
+fn report(e: &Error) {
+    say!("error: {e}");
+}
+
+fn try_main(cli: &Cli) -> Result<Status, Error> {
+    match &cli.command {
+        Command::Run { scenario, out, seed, no_charts, no_timeline } => {
+            let flags = RunFlags { seed: *seed, no_charts: *no_charts, no_timeline: *no_timeline };
+            run(cli, scenario, out, flags)
+        }
+        Command::Validate { scenarios } => Ok(validate(scenarios)),
+        Command::Schema => {
+            out!("{}", serde_json::to_string_pretty(&scenario::schema()).expect("plain JSON"));
+            Ok(Status::Success)
+        }
+        Command::Sweep { sweep, out, jobs, shard } => run_sweep(cli, sweep, out, *jobs, shard.as_deref()),
+        Command::Merge { dirs, out } => {
+            let out = termsim::sweep::merge(dirs, out)?;
+            say!("{} shard folders merged into {}", dirs.len(), out.display());
+            Ok(Status::Success)
+        }
+        Command::Check { scenario, baseline, tolerance, update } => check(scenario, baseline, *tolerance, *update),
+        Command::Plot { dir } => {
+            let drawn = termsim::output::plot::plot(dir)?;
+            say!("{} charts drawn in {}: {}", drawn.len(), dir.join("charts").display(), drawn.join(", "));
+            Ok(Status::Success)
+        }
+    }
+}
+
+fn load(path: &Option<PathBuf>) -> Result<Scenario, Error> {
+    match path {
+        Some(p) => Ok(scenario::load(p)?),
+        None => Ok(scenario::default_scenario()),
+    }
+}
+
+/// A figure of the summary as `summary.json` writes it (`null`, `174.908795`, `60.0`).
+fn json_number(value: Option<f64>) -> String {
+    serde_json::to_string(&value).expect("a number or null")
 }
 
 struct RunFlags {
@@ -118,11 +164,8 @@ struct RunFlags {
     no_timeline: bool,
 }
 
-fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags) -> ExitCode {
-    let mut scenario = match load(path) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags) -> Result<Status, Error> {
+    let mut scenario = load(path)?;
     for w in &scenario.warnings {
         say!("{w}");
     }
@@ -131,13 +174,7 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
     }
     let out = out.clone().unwrap_or_else(|| PathBuf::from("results").join(&scenario.config.name));
     let options = RunOptions { out, timeline: !flags.no_timeline, charts: !flags.no_charts, progress: !cli.quiet };
-    let report = match run_to_dir(&scenario, &options) {
-        Ok(r) => r,
-        Err(e) => {
-            say!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
+    let report = run_to_dir(&scenario, &options)?;
     let s = &report.summary;
     say!(
         "{}: {} events in {:.2} s ({:.1} M events/s simulated, {:.2} s in all); {} instances, {} terminated (p99 latency {} s); results in {}",
@@ -146,169 +183,89 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
         report.simulation.as_secs_f64(),
         report.events as f64 / report.simulation.as_secs_f64().max(1e-9) / 1e6,
         report.wall.as_secs_f64(),
-        s["instances"]["total"],
-        s["termination_latency_s"]["count"],
-        s["termination_latency_s"]["p99"],
+        s.instances.total,
+        s.termination_latency_s.count,
+        json_number(s.termination_latency_s.p99),
         report.out.display()
     );
-    if report.verdicts.is_empty() {
-        return ExitCode::SUCCESS;
+    if s.expect.is_empty() {
+        return Ok(Status::Success);
     }
     say!("expectations:");
-    for v in &report.verdicts {
+    for v in &s.expect {
         say!("  {v}");
     }
-    if report.verdicts.iter().all(|v| v.passed) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    Ok(Status::passed_if(s.expect.iter().all(|v| v.passed)))
 }
 
-fn check(path: &Path, baseline_path: &Path, tolerance: f64, update: bool) -> ExitCode {
-    if !(tolerance.is_finite() && tolerance >= 0.0) {
-        say!("error: --tolerance {tolerance}: a percentage of at least 0");
-        return ExitCode::from(2);
-    }
-    let scenario = match load(&Some(path.to_owned())) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    // The baseline is read before the run: a bad one is bad input, whatever the run gives.
-    let baseline = match std::fs::read_to_string(baseline_path) {
-        Ok(text) => match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(value) => match termsim::check::validate_baseline(&value) {
-                Ok(()) => Some(value),
-                Err(e) => {
-                    say!("error: {}: {e}", baseline_path.display());
-                    return ExitCode::from(2);
+/// Each file is checked and reported, good or bad, before the next: one bad file does not hide
+/// what is wrong with the others.
+fn validate(paths: &[PathBuf]) -> Status {
+    let mut status = Status::Success;
+    for path in paths {
+        match scenario::load(path) {
+            Ok(s) => {
+                for w in &s.warnings {
+                    say!("{w}");
                 }
-            },
-            Err(e) => {
-                say!("error: {}:{}:{}: {e}", baseline_path.display(), e.line(), e.column());
-                return ExitCode::from(2);
+                out!("ok: {} ({} task instances)", path.display(), s.config.total_instances());
             }
-        },
-        Err(e) if update && e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            say!("error: {}: cannot read the baseline: {e}", baseline_path.display());
-            return ExitCode::from(2);
+            Err(e) => {
+                report(&e.into());
+                status = Status::Rejected;
+            }
         }
-    };
-    let current = match termsim::output::summary_of(&scenario) {
-        Ok(summary) => summary,
-        Err(e) => {
-            say!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let figures = termsim::check::compare(baseline.as_ref().unwrap_or(&current), &current);
+    }
+    status
+}
+
+fn run_sweep(
+    cli: &Cli,
+    path: &Path,
+    out: &Option<PathBuf>,
+    jobs: Option<usize>,
+    shard: Option<&str>,
+) -> Result<Status, Error> {
+    let shard = shard.map(Shard::parse).transpose().map_err(Error::Input)?;
+    if let Some(n @ (0 | 1025..)) = jobs {
+        return Err(Error::Input(format!("--jobs {n}: from 1 to 1024 runs at a time")));
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let options = termsim::sweep::SweepOptions { out: out.clone(), jobs, shard, progress: !cli.quiet };
+    let report = termsim::sweep::sweep(path, &options)?;
+    say!(
+        "{} runs in {:.2} s on {} thread{} ({:.2} s inside the runs); results in {}",
+        report.runs,
+        report.wall.as_secs_f64(),
+        report.threads,
+        if report.threads == 1 { "" } else { "s" },
+        report.run_time.as_secs_f64(),
+        report.out.display()
+    );
+    Ok(Status::Success)
+}
+
+fn check(path: &Path, baseline_path: &Path, tolerance: f64, update: bool) -> Result<Status, Error> {
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        return Err(Error::Input(format!("--tolerance {tolerance}: a percentage of at least 0")));
+    }
+    let scenario = scenario::load(path)?;
+    let stored = termsim::check::read_baseline(baseline_path, update)?;
+    let current = termsim::output::summary_of(&scenario)?.to_value();
+    // Without a stored baseline (a first --update) the run is compared with itself: the table
+    // still shows every figure that will be stored.
+    let figures = termsim::check::compare(stored.as_ref().unwrap_or(&current), &current);
     let (table, failed) = termsim::check::report(&figures, tolerance);
     out!("check {} against {} (latencies may grow by {tolerance} %)", path.display(), baseline_path.display());
     out!("{}", table.trim_end());
     if update {
-        if let Some(dir) = baseline_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Err(e) = std::fs::create_dir_all(dir) {
-                say!("error: cannot create {}: {e}", dir.display());
-                return ExitCode::from(2);
-            }
-        }
-        return match std::fs::write(baseline_path, termsim::output::json_text(&current)) {
-            Ok(()) => {
-                out!("baseline {} updated", baseline_path.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                say!("error: cannot write {}: {e}", baseline_path.display());
-                ExitCode::from(2)
-            }
-        };
+        termsim::check::write_baseline(baseline_path, &current)?;
+        out!("baseline {} updated", baseline_path.display());
+        return Ok(Status::Success);
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some() {
         out!("{}", termsim::check::annotations(&figures, tolerance, path).trim_end());
     }
     out!("{} figures: {} failed", figures.len(), failed);
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
-}
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match &cli.command {
-        Command::Run { scenario, out, seed, no_charts, no_timeline } => {
-            let flags = RunFlags { seed: *seed, no_charts: *no_charts, no_timeline: *no_timeline };
-            run(&cli, scenario, out, flags)
-        }
-        Command::Validate { scenarios } => {
-            let mut code = ExitCode::SUCCESS;
-            for path in scenarios {
-                match scenario::load(path) {
-                    Ok(s) => {
-                        for w in &s.warnings {
-                            say!("{w}");
-                        }
-                        out!("ok: {} ({} task instances)", path.display(), s.config.total_instances());
-                    }
-                    Err(e) => {
-                        say!("error: {e}");
-                        code = ExitCode::from(2);
-                    }
-                }
-            }
-            code
-        }
-        Command::Schema => {
-            out!("{}", serde_json::to_string_pretty(&scenario::schema()).expect("plain JSON"));
-            ExitCode::SUCCESS
-        }
-        Command::Sweep { sweep, out, jobs, shard } => {
-            let shard = match shard.as_deref().map(termsim::sweep::spec::Shard::parse).transpose() {
-                Ok(s) => s,
-                Err(e) => {
-                    say!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            if let Some(n @ (0 | 1025..)) = *jobs {
-                say!("error: --jobs {n}: from 1 to 1024 runs at a time");
-                return ExitCode::from(2);
-            }
-            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let options = termsim::sweep::SweepOptions { out: out.clone(), jobs, shard, progress: !cli.quiet };
-            match termsim::sweep::sweep(sweep, &options) {
-                Ok(report) => {
-                    say!(
-                        "{} runs in {:.2} s on {} thread{} ({:.2} s inside the runs); results in {}",
-                        report.runs,
-                        report.wall.as_secs_f64(),
-                        report.threads,
-                        if report.threads == 1 { "" } else { "s" },
-                        report.run_time.as_secs_f64(),
-                        report.out.display()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    say!("error: {e}");
-                    ExitCode::from(2)
-                }
-            }
-        }
-        Command::Merge { dirs, out } => match termsim::sweep::merge(dirs, out) {
-            Ok(out) => {
-                say!("{} shard folders merged into {}", dirs.len(), out.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                say!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
-        Command::Check { scenario, baseline, tolerance, update } => check(scenario, baseline, *tolerance, *update),
-        Command::Plot { dir } => match termsim::output::plot::plot(dir) {
-            Ok(drawn) => {
-                say!("{} charts drawn in {}: {}", drawn.len(), dir.join("charts").display(), drawn.join(", "));
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                say!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
-    }
+    Ok(Status::passed_if(failed == 0))
 }

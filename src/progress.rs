@@ -7,11 +7,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::SimTime;
 
+/// A progress bar of simulated time, or nothing.
 pub struct SimProgress {
     bar: Option<ProgressBar>,
 }
 
 impl SimProgress {
+    /// A bar up to `horizon`, shown only when `enabled` (and stderr is a terminal).
     pub fn new(enabled: bool, horizon: SimTime) -> Self {
         let bar = enabled.then(|| {
             let bar = ProgressBar::with_draw_target(Some(horizon.micros() / 1_000_000), ProgressDrawTarget::stderr());
@@ -26,6 +28,7 @@ impl SimProgress {
         SimProgress { bar }
     }
 
+    /// Moves the bar to simulated time `now`, with the events handled so far.
     pub fn update(&self, now: SimTime, events: u64) {
         if let Some(bar) = &self.bar {
             bar.set_position(now.micros() / 1_000_000);
@@ -33,6 +36,7 @@ impl SimProgress {
         }
     }
 
+    /// Clears the bar: the run's own line follows it.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

@@ -160,6 +160,33 @@ fn a_failed_expectation_exits_1_and_still_writes_the_outputs() {
     assert!(verdicts.iter().any(|v| v["passed"] == false && v["metric"] == "termination_latency_s.max"));
 }
 
+/// SPEC §4: a count of a kind that never occurred is 0 wherever a figure is read; a misspelt
+/// code is no figure, and fails.
+#[test]
+fn an_expectation_on_a_count_that_never_occurred_reads_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("calm.json");
+    fs::write(
+        &scenario,
+        r#"{ "name": "calm", "jobs": [ { "id": "job-aaaaaaaa", "tasks": [ { "name": "A", "instances": 2, "runtime": "1h" } ] } ],
+             "clients": [ { "type": "terminate_job", "at": "100s", "job": "job-aaaaaaaa" } ],
+             "expect": { "requests.by_error.RequestLimitExceeded": "<= 10", "instances.by_path.restart": "== 0" } }"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = termsim(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q", "--no-charts"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("pass  requests.by_error.RequestLimitExceeded <= 10  (got 0)"), "{stderr}");
+
+    let text = fs::read_to_string(&scenario).unwrap().replace("RequestLimitExceeded", "RequestLimitExceded");
+    fs::write(&scenario, text).unwrap();
+    let o = termsim(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q", "--no-charts"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("FAIL  requests.by_error.RequestLimitExceded <= 10  (got null)"), "{stderr}");
+}
+
 #[test]
 fn every_example_scenario_validates_and_runs() {
     let tmp = tempfile::tempdir().unwrap();

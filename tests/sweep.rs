@@ -140,7 +140,7 @@ fn replications_share_their_seed_across_points() {
 fn bad_sweep_files_exit_2_naming_file_and_key() {
     let tmp = tempfile::tempdir().unwrap();
     let base = example("mass-termination.json");
-    let cases: [(&str, String, &str); 15] = [
+    let cases: [(&str, String, &str); 16] = [
         (
             "pointer-to-nothing",
             format!(
@@ -200,6 +200,13 @@ fn bad_sweep_files_exit_2_naming_file_and_key() {
                 r#"{{ "base": "{base}", "vary": {{ "/horizon": ["1h"] }}, "metrics": ["peak_cvms", "requests.by_error.RequestLimitExceded"] }}"#
             ),
             "metrics[1]: `requests.by_error.RequestLimitExceded` is not a figure of summary.json (`requests.by_error` has no `RequestLimitExceded`)",
+        ),
+        (
+            "metric-group",
+            format!(
+                r#"{{ "base": "{base}", "vary": {{ "/horizon": ["1h"] }}, "metrics": ["termination_latency_s"] }}"#
+            ),
+            "metrics[0]: `termination_latency_s` is not a figure of summary.json but a group of them: name one inside it",
         ),
         (
             "same-label-twice",
@@ -290,6 +297,31 @@ fn a_pointer_may_name_a_field_the_base_leaves_out() {
     let resolved: serde_json::Value = serde_json::from_slice(&fs::read(out.join("sweep.json")).unwrap()).unwrap();
     assert_eq!(resolved["base_scenario"]["clients"][0]["retry"], serde_json::Value::Null, "the base is kept as it is");
     assert_eq!(fs::read_to_string(out.join("sweep.csv")).unwrap().lines().count(), 1 + 4);
+}
+
+/// A count of a kind that never occurred is 0, as in `expect` and `check`; an error code is one
+/// name, dots and all.
+#[test]
+fn counts_that_never_occurred_are_0_and_dotted_error_codes_are_metrics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("counts.json");
+    fs::write(
+        &sweep,
+        format!(
+            r#"{{ "base": "{}", "vary": {{ "/backend/cvm/create_rate_limit": [null, 5] }},
+                 "metrics": ["instances.by_path.restart", "requests.by_error.ResourceNotFound.TaskInstance",
+                             "requests.by_error.UnsupportedOperation.TerminateOperationWithEnvId"] }}"#,
+            example("cleanup-script.json")
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    ok(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    let csv = fs::read_to_string(out.join("sweep.csv")).unwrap();
+    for row in csv.lines().skip(1) {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[cells.len() - 3..], ["0", "0", "0"], "{csv}");
+    }
 }
 
 #[test]

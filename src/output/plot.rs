@@ -6,8 +6,9 @@
 //! charts that need instance state changes are not drawn, as in the run; `cancellations.csv`
 //! too, and without it there is no cancellation chart, as in a run without DLC or TAT tasks.
 //!
-//! A file that is missing or does not read as termsim wrote it is bad input: the error names
-//! the file, the line and column, and the column's name.
+//! A file that is missing or does not read as termsim wrote it is bad input ([`Error::Input`]):
+//! the error names the file, the line and column, and the column's name. Charts that cannot be
+//! written are an [`Error::Output`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use csv::{ByteRecord, ReaderBuilder};
 
+use crate::Error;
 use crate::engine::SimTime;
 use crate::model::{InstanceState, TerminationPath};
 
@@ -25,26 +27,6 @@ use super::charts::{self, CancelGroup, ChartData, InstanceRow, RunMeta};
 use super::csv::{OCCUPANCY_HEADER, REQUESTS_HEADER, TIMELINE_HEADER};
 use super::instances::INSTANCES_HEADER;
 
-/// Why a results folder could not be plotted.
-#[derive(Debug)]
-pub enum PlotError {
-    /// A file is missing or malformed: the folder is bad input.
-    Input(String),
-    /// The charts could not be written.
-    Output(anyhow::Error),
-}
-
-impl fmt::Display for PlotError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PlotError::Input(message) => f.write_str(message),
-            PlotError::Output(e) => write!(f, "{e:#}"),
-        }
-    }
-}
-
-impl std::error::Error for PlotError {}
-
 /// One CSV file being read, for messages that say where.
 struct CsvFile {
     path: PathBuf,
@@ -52,7 +34,7 @@ struct CsvFile {
 }
 
 impl CsvFile {
-    fn error(&self, record: &ByteRecord, field: usize, message: impl fmt::Display) -> PlotError {
+    fn error(&self, record: &ByteRecord, field: usize, message: impl fmt::Display) -> Error {
         let line = record.position().map_or(0, |p| p.line());
         // Column of the field's first byte, counting the fields before it as termsim wrote them:
         // quoted when they hold a comma, a quote or a line break, quotes doubled.
@@ -61,29 +43,29 @@ impl CsvFile {
             if f.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) { f.len() + 2 + quotes } else { f.len() }
         };
         let column = 1 + (0..field).map(|i| record.get(i).map_or(0, written) + 1).sum::<usize>();
-        PlotError::Input(format!(
+        Error::Input(format!(
             "{}:{line}:{column}: column `{}`: {message}",
             self.path.display(),
             self.columns.get(field).copied().unwrap_or("?")
         ))
     }
 
-    fn text<'r>(&self, record: &'r ByteRecord, field: usize) -> Result<&'r str, PlotError> {
+    fn text<'r>(&self, record: &'r ByteRecord, field: usize) -> Result<&'r str, Error> {
         let bytes = record.get(field).ok_or_else(|| self.error(record, field, "missing"))?;
         std::str::from_utf8(bytes).map_err(|_| self.error(record, field, "not UTF-8"))
     }
 
-    fn time(&self, record: &ByteRecord, field: usize) -> Result<SimTime, PlotError> {
+    fn time(&self, record: &ByteRecord, field: usize) -> Result<SimTime, Error> {
         let text = self.text(record, field)?;
         SimTime::parse_seconds(text)
             .ok_or_else(|| self.error(record, field, format!("`{text}` is not a time in seconds")))
     }
 
-    fn optional_time(&self, record: &ByteRecord, field: usize) -> Result<Option<SimTime>, PlotError> {
+    fn optional_time(&self, record: &ByteRecord, field: usize) -> Result<Option<SimTime>, Error> {
         if record.get(field).is_some_and(<[u8]>::is_empty) { Ok(None) } else { self.time(record, field).map(Some) }
     }
 
-    fn count(&self, record: &ByteRecord, field: usize) -> Result<u64, PlotError> {
+    fn count(&self, record: &ByteRecord, field: usize) -> Result<u64, Error> {
         let text = self.text(record, field)?;
         text.parse().map_err(|_| self.error(record, field, format!("`{text}` is not a count")))
     }
@@ -94,11 +76,11 @@ impl CsvFile {
         dir: &Path,
         name: &str,
         header: &'static str,
-        mut row: impl FnMut(&CsvFile, &ByteRecord) -> Result<(), PlotError>,
-    ) -> Result<u64, PlotError> {
+        mut row: impl FnMut(&CsvFile, &ByteRecord) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
         let path = dir.join(name);
         let file = CsvFile { path, columns: header.split(',').collect() };
-        let cannot_read = |e: std::io::Error| PlotError::Input(format!("{}: cannot read: {e}", file.path.display()));
+        let cannot_read = |e: std::io::Error| Error::Input(format!("{}: cannot read: {e}", file.path.display()));
         let mut input = fs::File::open(&file.path).map_err(cannot_read)?;
         // termsim ends every row with a line break: a file without one was cut short, and its
         // last row may be cut inside a field that still parses.
@@ -106,7 +88,7 @@ impl CsvFile {
         let size = input.metadata().map_err(cannot_read)?.len();
         input.seek(SeekFrom::Start(size.saturating_sub(1))).map_err(cannot_read)?;
         if size == 0 || input.read(&mut last).map_err(cannot_read)? != 1 || last[0] != b'\n' {
-            return Err(PlotError::Input(format!(
+            return Err(Error::Input(format!(
                 "{}: does not end with a line break: the file was cut short",
                 file.path.display()
             )));
@@ -117,18 +99,18 @@ impl CsvFile {
             .flexible(true)
             .from_reader(std::io::BufReader::with_capacity(1 << 20, input));
         let mut record = ByteRecord::new();
-        let bad = |e: csv::Error| PlotError::Input(format!("{}: {e}", file.path.display()));
+        let bad = |e: csv::Error| Error::Input(format!("{}: {e}", file.path.display()));
         if !reader.read_byte_record(&mut record).map_err(bad)?
             || !record.iter().eq(header.split(',').map(str::as_bytes))
         {
-            return Err(PlotError::Input(format!("{}:1:1: the header is not `{header}`", file.path.display())));
+            return Err(Error::Input(format!("{}:1:1: the header is not `{header}`", file.path.display())));
         }
         let mut rows = 0;
         while reader.read_byte_record(&mut record).map_err(bad)? {
             rows += 1;
             if record.len() != file.columns.len() {
                 let line = record.position().map_or(0, |p| p.line());
-                return Err(PlotError::Input(format!(
+                return Err(Error::Input(format!(
                     "{}:{line}:1: {} fields, expected {}",
                     file.path.display(),
                     record.len(),
@@ -141,7 +123,7 @@ impl CsvFile {
     }
 
     /// A time that must not be before `previous` (the rows are in time order).
-    fn time_in_order(&self, record: &ByteRecord, field: usize, previous: &mut SimTime) -> Result<SimTime, PlotError> {
+    fn time_in_order(&self, record: &ByteRecord, field: usize, previous: &mut SimTime) -> Result<SimTime, Error> {
         let time = self.time(record, field)?;
         if time < *previous {
             return Err(self.error(
@@ -155,36 +137,32 @@ impl CsvFile {
     }
 }
 
-fn read_meta(dir: &Path) -> Result<(RunMeta, serde_json::Value), PlotError> {
+fn read_meta(dir: &Path) -> Result<(RunMeta, serde_json::Value), Error> {
     let path = dir.join("summary.json");
     let text = fs::read_to_string(&path).map_err(|e| {
-        PlotError::Input(format!(
-            "{}: cannot read: {e} (is `{}` a termsim results folder?)",
-            path.display(),
-            dir.display()
-        ))
+        Error::Input(format!("{}: cannot read: {e} (is `{}` a termsim results folder?)", path.display(), dir.display()))
     })?;
     let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| PlotError::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
-    let meta = RunMeta::from_summary(&value).map_err(|e| PlotError::Input(format!("{}: {e}", path.display())))?;
+        .map_err(|e| Error::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
+    let meta = RunMeta::from_summary(&value).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
     Ok((meta, value))
 }
 
 /// A file's row count must be the count `summary.json` gives at `pointer`.
-fn check_count(dir: &Path, file: &str, rows: u64, summary: &serde_json::Value, pointer: &str) -> Result<(), PlotError> {
+fn check_count(dir: &Path, file: &str, rows: u64, summary: &serde_json::Value, pointer: &str) -> Result<(), Error> {
     let expected = summary.pointer(pointer).and_then(serde_json::Value::as_u64);
     if expected == Some(rows) {
         return Ok(());
     }
     let expected = expected.map_or_else(|| "no count".to_owned(), |n| n.to_string());
-    Err(PlotError::Input(format!(
+    Err(Error::Input(format!(
         "{}: {rows} rows, but summary.json has {expected} at `{pointer}`: the files are not of one run",
         dir.join(file).display()
     )))
 }
 
 /// Reads the folder's files into the charts' aggregates.
-pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
+pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), Error> {
     let (meta, summary) = read_meta(dir)?;
     let with_timeline = dir.join("timeline.csv").is_file();
     let mut data = ChartData::new(with_timeline);
@@ -264,14 +242,14 @@ pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), PlotError> {
 
 /// Draws `dir`'s charts again into `dir/charts/`, replacing what is there only once every chart
 /// is drawn. Returns the names of the charts drawn.
-pub fn plot(dir: &Path) -> Result<Vec<String>, PlotError> {
+pub fn plot(dir: &Path) -> Result<Vec<String>, Error> {
     let (meta, data) = read_results(dir)?;
     let target = dir.join("charts");
     if target.exists() && !target.is_dir() {
-        return Err(PlotError::Input(format!("{}: exists and is not a folder", target.display())));
+        return Err(Error::Input(format!("{}: exists and is not a folder", target.display())));
     }
     let staging = dir.join(format!(".charts.tmp-{}", std::process::id()));
-    let output = |e: std::io::Error, what: &str| PlotError::Output(anyhow::anyhow!("cannot {what}: {e}"));
+    let output = |e: std::io::Error, what: &str| Error::Output(anyhow::anyhow!("cannot {what}: {e}"));
     if staging.exists() {
         fs::remove_dir_all(&staging).map_err(|e| output(e, "clear a stale staging folder"))?;
     }
@@ -280,7 +258,7 @@ pub fn plot(dir: &Path) -> Result<Vec<String>, PlotError> {
         Ok(drawn) => drawn,
         Err(e) => {
             let _ = fs::remove_dir_all(&staging);
-            return Err(PlotError::Output(e));
+            return Err(Error::Output(e));
         }
     };
     let old = dir.join(format!(".charts.old-{}", std::process::id()));

@@ -9,45 +9,73 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::engine::SimTime;
+use crate::expect::Expectation;
 use crate::model::{ErrorCode, InstanceState, Outcome, TerminationPath};
 
+/// What `summary.json` holds, in its key order.
 #[derive(Debug, Serialize)]
 pub struct Summary {
+    /// The scenario's name.
     pub scenario: String,
+    /// The seed the run used.
     pub seed: u64,
+    /// The time of the last state change (the last timeline row), in seconds.
     pub sim_end_s: f64,
+    /// Events the model handled.
     pub events: u64,
+    /// Task instances by final state and by termination path.
     pub instances: InstanceCounts,
+    /// From the termination request to `FAILED`, over the instances it made `FAILED`.
     pub termination_latency_s: LatencyStats,
+    /// From the termination request to the CVM `TERMINATED` and its quota freed.
     pub release_latency_s: LatencyStats,
     /// From the first accepted cancel to the cancelled state, per service.
     pub cancel_latency_s: CancelLatency,
+    /// Per job, in the scenario's order: its TerminateJob, if any.
     pub jobs: Vec<JobSummary>,
+    /// API calls by outcome.
     pub requests: RequestSummary,
+    /// The most CVMs that existed at the end of an instant (as `occupancy.csv` shows them).
     pub peak_cvms: u64,
     /// The scenario's `backend.quota.max_cvms` (`null`: no limit), for the charts' reference line.
     pub quota_max_cvms: Option<u64>,
+    /// Quota held from the first accepted termination request on, in CVM-seconds; `null`
+    /// without one.
     pub quota_cvm_seconds_after_request: Option<f64>,
+    /// The verdicts of the scenario's expectations, in the scenario's order.
     pub expect: Vec<crate::expect::Verdict>,
 }
 
+/// Task instances counted.
 #[derive(Debug, Serialize)]
 pub struct InstanceCounts {
+    /// All of them.
     pub total: u64,
+    /// By state at the end of the run; states no instance ended in are left out (a figure reads
+    /// them as 0: see [`figures`](crate::figures)).
     pub by_final_state: BTreeMap<&'static str, u64>,
+    /// By termination path; paths no instance took are left out (a figure reads them as 0).
     pub by_path: BTreeMap<&'static str, u64>,
 }
 
+/// Count, mean and nearest-rank percentiles of latencies, in seconds; `null` without any.
 #[derive(Debug, Default, Serialize)]
 pub struct LatencyStats {
+    /// Latencies measured.
     pub count: u64,
+    /// Their mean, rounded to the microsecond.
     pub mean: Option<f64>,
+    /// The median.
     pub p50: Option<f64>,
+    /// The 90th percentile.
     pub p90: Option<f64>,
+    /// The 99th percentile.
     pub p99: Option<f64>,
+    /// The longest.
     pub max: Option<f64>,
 }
 
+/// Cancel latencies of the two cancellable services.
 #[derive(Debug, Serialize)]
 pub struct CancelLatency {
     /// DLC tasks: CancelTask's arrival to `CANCELLED`.
@@ -56,19 +84,30 @@ pub struct CancelLatency {
     pub tat: LatencyStats,
 }
 
+/// A job and its termination.
 #[derive(Debug, Serialize)]
 pub struct JobSummary {
+    /// The job id.
     pub id: String,
+    /// Its state at the end of the run, derived from its instances.
     pub final_state: Option<&'static str>,
+    /// When the accepted TerminateJob arrived.
     pub terminate_requested_s: Option<f64>,
+    /// When its last instance became `FAILED` by it.
     pub terminated_s: Option<f64>,
+    /// The difference: the TerminateJob's latency.
     pub latency_s: Option<f64>,
 }
 
+/// API calls by outcome.
 #[derive(Debug, Serialize)]
 pub struct RequestSummary {
+    /// Every call (each retry is a call).
     pub total: u64,
+    /// Calls answered without an error.
     pub ok: u64,
+    /// Calls answered with each error code; codes never answered are left out (a figure reads
+    /// them as 0).
     pub by_error: BTreeMap<&'static str, u64>,
 }
 
@@ -110,6 +149,7 @@ fn cancel_latency(times: impl Iterator<Item = (Option<SimTime>, Option<SimTime>)
     LatencyStats::of(times.filter_map(|(requested, cancelled)| Some((cancelled? - requested?).micros())).collect())
 }
 
+/// The summary of a finished run, without verdicts (see [`Summary::check_expectations`]).
 pub fn summarise(outcome: &Outcome) -> Summary {
     let mut states = [0u64; InstanceState::ALL.len()];
     let mut paths = [0u64; TerminationPath::ALL.len()];
@@ -171,8 +211,20 @@ pub fn summarise(outcome: &Outcome) -> Summary {
 }
 
 impl Summary {
+    /// The summary as `summary.json` holds it.
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("a summary is plain data")
+    }
+
+    /// Checks `expectations` against this summary's figures, records their verdicts in
+    /// [`expect`](Summary::expect), and returns the summary as `summary.json` then holds it.
+    pub fn check_expectations(&mut self, expectations: &[Expectation]) -> Value {
+        let mut value = self.to_value();
+        self.expect = expectations.iter().map(|e| e.check(&value)).collect();
+        // Serialising the verdicts alone spares a second pass over the whole summary (its jobs
+        // can be many); the key keeps its place, so the text is the same.
+        value["expect"] = serde_json::to_value(&self.expect).expect("verdicts are plain data");
+        value
     }
 }
 

@@ -8,11 +8,15 @@ use super::spec::Sweep;
 use super::stats::Estimate;
 use crate::output::charts::canvas::{self, Area, Chart, DrawResult, text};
 
+/// The chart of one metric of a sweep.
 pub struct MetricChart<'a> {
+    /// The sweep.
     pub sweep: &'a Sweep,
+    /// The metric's position in the sweep's list.
     pub metric: usize,
     /// Per point, per metric.
     pub estimates: &'a [Vec<Estimate>],
+    /// The chart's file name, without extension (see [`file_name`]).
     pub file_name: String,
 }
 

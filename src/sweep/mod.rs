@@ -22,60 +22,49 @@ pub mod spec;
 pub mod stats;
 pub mod table;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::Error;
 use crate::output::StagedDir;
 use crate::output::charts::canvas;
 use spec::{Shard, Sweep};
 use table::RowResult;
 
-/// Why a sweep or a merge did not complete.
-#[derive(Debug)]
-pub enum SweepError {
-    /// Bad input: the sweep file, a base scenario, `--shard`, or the shard folders.
-    Input(String),
-    /// The outputs could not be written.
-    Output(anyhow::Error),
-}
-
-impl fmt::Display for SweepError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SweepError::Input(m) => f.write_str(m),
-            SweepError::Output(e) => write!(f, "{e:#}"),
-        }
-    }
-}
-
-impl std::error::Error for SweepError {}
-
+/// How to run a sweep and where to write.
 pub struct SweepOptions {
+    /// The results folder. Default: `results/sweeps/<name>/` (`<name>.shard-K-of-N` for a shard).
     pub out: Option<PathBuf>,
+    /// Runs at once.
     pub jobs: usize,
+    /// Run only this shard's rows.
     pub shard: Option<Shard>,
+    /// Show a progress bar on stderr when it is a terminal.
     pub progress: bool,
 }
 
 /// What a finished sweep tells its caller.
 pub struct SweepReport {
+    /// Where the results are.
     pub out: PathBuf,
+    /// Runs done.
     pub runs: usize,
     /// Threads the runs used: `--jobs`, at most one per run.
     pub threads: usize,
+    /// The whole sweep, from reading the file to the results in place.
     pub wall: Duration,
     /// Wall time of the runs themselves; the rest of `wall` is the sweep machinery (loading,
     /// checking, writing the tables and charts).
     pub run_time: Duration,
 }
 
-/// Runs a sweep file (or one shard of it) and writes its results.
-pub fn sweep(path: &Path, options: &SweepOptions) -> Result<SweepReport, SweepError> {
+/// Runs a sweep file (or one shard of it) and writes its results. A bad sweep file, base
+/// scenario or point is an [`Error::File`] or [`Error::Input`], found before anything runs.
+pub fn sweep(path: &Path, options: &SweepOptions) -> Result<SweepReport, Error> {
     let started = Instant::now();
-    let (sweep, base_file) = spec::load(path).map_err(|e| SweepError::Input(e.to_string()))?;
+    let (sweep, base_file) = spec::load(path)?;
     let out = options.out.clone().unwrap_or_else(|| {
         let name = match options.shard {
             Some(s) => format!("{}.shard-{}-of-{}", sweep.name, s.k, s.n),
@@ -84,22 +73,16 @@ pub fn sweep(path: &Path, options: &SweepOptions) -> Result<SweepReport, SweepEr
         PathBuf::from("results/sweeps").join(name)
     });
     let rows: Vec<u64> = (0..sweep.rows()).filter(|&r| options.shard.is_none_or(|s| s.takes(r))).collect();
-    let staged = StagedDir::create(&out)
-        .with_context(|| format!("cannot prepare `{}`", out.display()))
-        .map_err(SweepError::Output)?;
+    let staged = StagedDir::create(&out).with_context(|| format!("cannot prepare `{}`", out.display()))?;
     let runs_started = Instant::now();
     let results = run::run_rows(&sweep, &base_file, &rows, options.jobs.max(1), options.progress)
-        .map_err(|e| SweepError::Input(format!("{}: {e}", path.display())))?;
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
     let run_time = runs_started.elapsed();
     match options.shard {
         Some(_) => write_shard(staged.path(), &sweep, &results),
         None => write_results(staged.path(), &sweep, &results),
-    }
-    .map_err(SweepError::Output)?;
-    let out = staged
-        .commit()
-        .with_context(|| format!("cannot move the results into `{}`", out.display()))
-        .map_err(SweepError::Output)?;
+    }?;
+    let out = staged.commit().with_context(|| format!("cannot move the results into `{}`", out.display()))?;
     let threads = options.jobs.clamp(1, results.len().max(1));
     Ok(SweepReport { out, runs: results.len(), threads, wall: started.elapsed(), run_time })
 }
@@ -134,8 +117,8 @@ pub fn write_results(dir: &Path, sweep: &Sweep, rows: &[RowResult]) -> anyhow::R
 }
 
 /// Joins shard folders into the results of the whole sweep.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf, SweepError> {
-    let input = |m: String| SweepError::Input(m);
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf, Error> {
+    let input = Error::Input;
     let mut sweep: Option<(Sweep, String, &Path)> = None;
     let mut rows: Vec<(RowResult, usize)> = Vec::new();
     for (d, dir) in dirs.iter().enumerate() {
@@ -183,12 +166,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf, SweepError> {
             missing % replications
         )));
     }
-    let staged = StagedDir::create(out)
-        .with_context(|| format!("cannot prepare `{}`", out.display()))
-        .map_err(SweepError::Output)?;
-    write_results(staged.path(), &sweep, &rows).map_err(SweepError::Output)?;
-    staged
-        .commit()
-        .with_context(|| format!("cannot move the results into `{}`", out.display()))
-        .map_err(SweepError::Output)
+    let staged = StagedDir::create(out).with_context(|| format!("cannot prepare `{}`", out.display()))?;
+    write_results(staged.path(), &sweep, &rows)?;
+    Ok(staged.commit().with_context(|| format!("cannot move the results into `{}`", out.display()))?)
 }

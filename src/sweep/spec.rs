@@ -68,44 +68,27 @@ fn summary_template(config: &crate::model::Config) -> Value {
     crate::output::summary::summarise(&outcome).to_value()
 }
 
-/// A metric must be a dotted path to a figure of `summary.json` (a list position for `jobs`, a
-/// state, path or error name in the count maps).
-fn check_metric(template: &Value, metric: &str) -> Result<(), String> {
-    if metric.is_empty() || metric.split('.').any(str::is_empty) {
-        return Err(format!("`{metric}` is not a dotted path into summary.json"));
-    }
-    if super::run::count_map_name(metric) || metric.split('.').try_fold(template, super::run::step).is_some() {
-        return Ok(());
-    }
-    let known = metric.split('.').scan(template, |v, key| {
-        let next = super::run::step(v, key)?;
-        *v = next;
-        Some(key)
-    });
-    let found: Vec<&str> = known.collect();
-    Err(format!(
-        "`{metric}` is not a figure of summary.json (`{}` has no `{}`)",
-        if found.is_empty() { "the summary".to_owned() } else { found.join(".") },
-        metric.split('.').nth(found.len()).unwrap_or_default()
-    ))
-}
-
 /// A sweep, resolved and checked. This is also what `sweep.json` holds, so that `merge` needs
 /// nothing but the shard folders.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sweep {
+    /// Names the results folder: the file's `name`, or its stem.
     pub name: String,
     /// The base scenario as the sweep file names it.
     pub base: PathBuf,
     /// The base scenario with every default filled in.
     pub base_scenario: Value,
+    /// Runs per point.
     pub replications: u32,
+    /// From which each replication's seed is derived ([`Sweep::seed_of`]).
     pub seed: u64,
-    /// The varied keys (JSON Pointers) in file order, and the values of each.
+    /// The varied keys (JSON Pointers), in file order.
     pub keys: Vec<String>,
+    /// Per key, the values it takes.
     pub values: Vec<Vec<Value>>,
     /// Per key, the names its values go by in the outputs.
     pub labels: Vec<Vec<String>>,
+    /// Dotted paths of the figures each run gives (checked by [`crate::figures::check_name`]).
     pub metrics: Vec<String>,
     /// Traces the points have read: each is read once and its rows shared by every point.
     #[serde(skip)]
@@ -113,6 +96,7 @@ pub struct Sweep {
 }
 
 impl Sweep {
+    /// Points: the product of the keys' value counts.
     pub fn points(&self) -> u64 {
         self.values.iter().map(|v| v.len() as u64).product()
     }
@@ -194,11 +178,14 @@ impl Sweep {
 /// `K/N`: run the rows whose index modulo N is K-1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard, from 1 to `n`.
     pub k: u64,
+    /// How many shards.
     pub n: u64,
 }
 
 impl Shard {
+    /// `K/N` as `--shard` gives it; the error names the flag.
     pub fn parse(text: &str) -> Result<Shard, String> {
         let bad = || format!("--shard `{text}`: expected K/N with 1 <= K <= N, e.g. 2/8");
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
@@ -209,6 +196,7 @@ impl Shard {
         Ok(Shard { k, n })
     }
 
+    /// Whether this shard runs `row`.
     pub fn takes(&self, row: u64) -> bool {
         row % self.n == self.k - 1
     }
@@ -269,7 +257,7 @@ pub fn load(path: &Path) -> Result<(Sweep, PathBuf), InputError> {
     let template = summary_template(&base.config);
     for (i, metric) in file.metrics.iter().enumerate() {
         let here = || JsonPath::root().key("metrics").index(i);
-        check_metric(&template, metric).map_err(|m| at(here(), m))?;
+        crate::figures::check_name(&template, metric).map_err(|m| at(here(), m))?;
         if file.metrics[..i].contains(metric) {
             return Err(at(here(), format!("`{metric}` is listed twice")));
         }

@@ -3,10 +3,12 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+/// What the replications of one point say about one metric.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Estimate {
     /// Replications that gave a value (a latency is null in a run without terminations).
     pub n: usize,
+    /// Mean of the values; `None` without any.
     pub mean: Option<f64>,
     /// Sample standard deviation (n − 1); `None` below two values.
     pub sd: Option<f64>,
@@ -19,6 +21,7 @@ pub fn t_975(df: usize) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64).expect("df >= 1").inverse_cdf(0.975)
 }
 
+/// The estimate from the values the replications gave.
 pub fn estimate(values: &[f64]) -> Estimate {
     let n = values.len();
     if n == 0 {

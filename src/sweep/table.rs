@@ -15,9 +15,13 @@ use crate::output::csv::escape;
 /// What one run of the sweep gave.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RowResult {
+    /// Row index: point × replications + replication.
     pub row: u64,
+    /// The point.
     pub point: u64,
+    /// The replication.
     pub replication: u32,
+    /// The seed it ran on.
     pub seed: u64,
     /// In the sweep's metric order; `None` where the summary has no number.
     pub metrics: Vec<Option<f64>>,
@@ -43,6 +47,7 @@ fn point_cells(sweep: &Sweep, point: u64) -> String {
         .join(",")
 }
 
+/// `sweep.csv`: one row per run, in the order of `rows`.
 pub fn sweep_csv(sweep: &Sweep, rows: &[RowResult]) -> String {
     let metrics: Vec<String> = sweep.metrics.iter().map(|m| escape(m).into_owned()).collect();
     let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
@@ -85,6 +90,7 @@ pub fn estimates(sweep: &Sweep, rows: &[RowResult]) -> Vec<Vec<Estimate>> {
         .collect()
 }
 
+/// `points.csv`: per point and metric, n, mean, sd and the 95 % confidence interval.
 pub fn points_csv(sweep: &Sweep, estimates: &[Vec<Estimate>]) -> String {
     let mut out = header(sweep, &["point"], &["metric", "n", "mean", "sd", "ci95_low", "ci95_high"]);
     out.push('\n');
