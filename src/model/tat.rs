@@ -228,21 +228,21 @@ mod tests {
     use super::*;
     use TatTaskState::*;
 
-    fn status(states: &[TatTaskState]) -> &'static str {
-        invocation_status(states.iter().map(|&s| Some(s))).unwrap().as_str()
+    fn status(states: &[TatTaskState]) -> InvocationStatus {
+        invocation_status(states.iter().map(|&s| Some(s))).unwrap()
     }
 
     #[test]
     fn the_invocation_status_follows_its_tasks() {
-        assert_eq!(status(&[Pending, Pending]), "PENDING");
-        assert_eq!(status(&[Pending, Running]), "RUNNING");
-        assert_eq!(status(&[Cancelling, Success]), "CANCELLING");
-        assert_eq!(status(&[Success, Success]), "SUCCESS");
-        assert_eq!(status(&[Cancelled, Terminated]), "CANCELLED");
-        assert_eq!(status(&[Cancelled, Success]), "PARTIAL_CANCELLED");
-        assert_eq!(status(&[Timeout, Timeout]), "TIMEOUT");
-        assert_eq!(status(&[Timeout, DeliverFailed]), "FAILED");
-        assert_eq!(status(&[Success, DeliverFailed]), "PARTIAL_FAILED");
+        assert_eq!(status(&[Pending, Pending]), InvocationStatus::Pending);
+        assert_eq!(status(&[Pending, Running]), InvocationStatus::Running);
+        assert_eq!(status(&[Cancelling, Success]), InvocationStatus::Cancelling);
+        assert_eq!(status(&[Success, Success]), InvocationStatus::Success);
+        assert_eq!(status(&[Cancelled, Terminated]), InvocationStatus::Cancelled);
+        assert_eq!(status(&[Cancelled, Success]), InvocationStatus::PartialCancelled);
+        assert_eq!(status(&[Timeout, Timeout]), InvocationStatus::Timeout);
+        assert_eq!(status(&[Timeout, DeliverFailed]), InvocationStatus::Failed);
+        assert_eq!(status(&[Success, DeliverFailed]), InvocationStatus::PartialFailed);
         assert_eq!(invocation_status([None, Some(Pending)].into_iter()), None::<InvocationStatus>);
     }
 }

@@ -19,7 +19,7 @@ impl Action {
         self as usize
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Action::TerminateTaskInstance => "TerminateTaskInstance",
             Action::TerminateJob => "TerminateJob",
@@ -75,7 +75,7 @@ impl ErrorCode {
         ErrorCode::ResourceNotFoundInvocationNotFound,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InternalError => "InternalError",
             ErrorCode::InvalidParameterJobIdMalformed => "InvalidParameter.JobIdMalformed",

@@ -13,7 +13,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use crate::engine::SimTime;
-use crate::model::Outcome;
+use crate::model::{Outcome, State, TatTaskState};
+
+use super::charts::CancelGroup;
 
 use super::csv::{escape, write_time_cell};
 
@@ -31,8 +33,8 @@ pub struct CancellationRow<'a> {
     pub id: &'a str,
     /// Empty for a DLC task.
     pub instance_id: &'a str,
-    /// Empty if it never started.
-    pub final_state: &'static str,
+    /// `None` if it never started (an empty cell).
+    pub final_state: Option<State>,
     pub cancel_requested: Option<SimTime>,
     pub cancelled: Option<SimTime>,
 }
@@ -40,6 +42,15 @@ pub struct CancellationRow<'a> {
 impl CancellationRow<'_> {
     pub fn latency(&self) -> Option<SimTime> {
         self.cancel_requested.zip(self.cancelled).map(|(r, c)| c - r)
+    }
+
+    /// The cancellation chart's line this row belongs to.
+    pub fn group(&self) -> CancelGroup {
+        match self.final_state {
+            _ if self.service == "dlc" => CancelGroup::Dlc,
+            Some(State::TatTask(TatTaskState::Terminated)) => CancelGroup::TatRunning,
+            _ => CancelGroup::TatUndelivered,
+        }
     }
 }
 
@@ -49,7 +60,7 @@ pub fn rows(outcome: &Outcome) -> impl Iterator<Item = CancellationRow<'_>> {
         service: "dlc",
         id: &config.id,
         instance_id: "",
-        final_state: task.state.map_or("", |s| s.as_str()),
+        final_state: task.state.map(State::from),
         cancel_requested: task.cancel_requested,
         cancelled: task.cancelled,
     });
@@ -60,7 +71,7 @@ pub fn rows(outcome: &Outcome) -> impl Iterator<Item = CancellationRow<'_>> {
             service: "tat",
             id: &invocation.id,
             instance_id: &invocation.instances[task.instance as usize],
-            final_state: task.state.map_or("", |s| s.as_str()),
+            final_state: task.state.map(State::from),
             cancel_requested: task.cancel_requested,
             cancelled: task.cancelled,
         }
@@ -72,7 +83,8 @@ pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
     let mut out = BufWriter::new(File::create(path)?);
     writeln!(out, "{CANCELLATIONS_HEADER}")?;
     for row in rows(outcome) {
-        write!(out, "{},{},{},{}", row.service, escape(row.id), escape(row.instance_id), row.final_state)?;
+        let final_state = row.final_state.map_or("", State::as_str);
+        write!(out, "{},{},{},{final_state}", row.service, escape(row.id), escape(row.instance_id))?;
         write_time_cell(&mut out, row.cancel_requested)?;
         write_time_cell(&mut out, row.cancelled)?;
         write_time_cell(&mut out, row.latency())?;

@@ -82,8 +82,7 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> Result<RunReport
         }
         if cancellations::applies(&outcome) {
             for row in cancellations::rows(&outcome) {
-                let group = charts::CancelGroup::of(row.service, row.final_state).expect("termsim's own services");
-                data.cancellation(group, row.latency());
+                data.cancellation(row.group(), row.latency());
             }
         }
     }

@@ -5,6 +5,7 @@ use plotters::prelude::*;
 
 use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, count, text};
 use super::data::{ACCEPTED, ActionCalls, CallCounts, OTHER_ERROR, RATE_LIMITED, RunMeta};
+use crate::model::ErrorCode;
 
 /// Most bars across a panel; longer runs get wider bins.
 const MAX_BINS: u64 = 600;
@@ -25,7 +26,7 @@ pub struct Calls<'a> {
 
 const KINDS: [(usize, &str, RGBColor); 3] = [
     (ACCEPTED, "accepted", RGBColor(60, 165, 80)),
-    (RATE_LIMITED, "RequestLimitExceeded", RGBColor(245, 130, 40)),
+    (RATE_LIMITED, ErrorCode::RequestLimitExceeded.as_str(), RGBColor(245, 130, 40)),
     (OTHER_ERROR, "other errors", RGBColor(120, 120, 120)),
 ];
 

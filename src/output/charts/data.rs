@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::engine::SimTime;
-use crate::model::{InstanceState, TerminationPath};
+use crate::model::{ErrorCode, InstanceState, TatTaskState, TerminationPath};
 
 use super::series::StepSeries;
 
@@ -247,7 +247,7 @@ impl CancelGroup {
     pub fn of(service: &str, final_state: &str) -> Option<CancelGroup> {
         match (service, final_state) {
             ("dlc", _) => Some(CancelGroup::Dlc),
-            ("tat", "TERMINATED") => Some(CancelGroup::TatRunning),
+            ("tat", state) if state == TatTaskState::Terminated.as_str() => Some(CancelGroup::TatRunning),
             ("tat", _) => Some(CancelGroup::TatUndelivered),
             _ => None,
         }
@@ -335,7 +335,7 @@ impl ChartData {
         };
         let kind = match error {
             None => ACCEPTED,
-            Some("RequestLimitExceeded") => RATE_LIMITED,
+            Some(code) if code == ErrorCode::RequestLimitExceeded.as_str() => RATE_LIMITED,
             Some(_) => OTHER_ERROR,
         };
         self.calls[at].per_second.entry(sent.micros() / SimTime::MICROS_PER_SECOND).or_default()[kind] += 1;
@@ -427,8 +427,8 @@ mod tests {
     fn calls_are_counted_per_action_second_and_outcome() {
         let mut data = ChartData::new(false);
         data.request("TerminateJob", SimTime(1_500_000), None);
-        data.request("TerminateJob", SimTime(1_999_999), Some("RequestLimitExceeded"));
-        data.request("TerminateJob", SimTime(2_000_000), Some("InternalError"));
+        data.request("TerminateJob", SimTime(1_999_999), Some(ErrorCode::RequestLimitExceeded.as_str()));
+        data.request("TerminateJob", SimTime(2_000_000), Some(ErrorCode::InternalError.as_str()));
         data.request("TerminateTaskInstance", SimTime(0), None);
         assert_eq!(data.calls[0].per_second[&1], [1, 1, 0]);
         assert_eq!(data.calls[0].per_second[&2], [0, 0, 1]);
