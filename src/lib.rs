@@ -19,6 +19,8 @@
 //! assert!(outcome.instance_reports().all(|i| i.state.is_final()));
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod check;
 pub mod engine;
 pub mod error;

@@ -665,3 +665,43 @@ fn counts_that_never_occurred_read_as_zero_in_expectations() {
         assert_eq!(verdict["passed"], true, "{verdict}");
     }
 }
+
+// ---- The model checks a configuration built by hand ----
+
+#[test]
+fn the_model_refuses_a_hand_built_configuration_it_cannot_represent_or_finish() {
+    use termsim::engine::{Delay, SimTime};
+    use termsim::model::config::CreateFailedState;
+    use termsim::model::{Config, ConfigError, Model, NullRecorder};
+
+    let text = serde_json::to_string(&base()).unwrap();
+    let valid = termsim::scenario::parse(&text, Path::new("test.json")).unwrap().config;
+    let refused = |change: &dyn Fn(&mut Config)| {
+        let mut config = valid.clone();
+        change(&mut config);
+        Model::new(config, NullRecorder).err()
+    };
+    assert_eq!(refused(&|_| {}), None);
+    // failed_runs is a byte: 255 retries would let the 256th failure wrap it.
+    assert_eq!(
+        refused(&|c| c.jobs[0].tasks[0].retry_count = 255),
+        Some(ConfigError::RetryCount("job-aaaaaaaa".into(), "A".into()))
+    );
+    assert_eq!(refused(&|c| c.jobs[0].tasks[0].retry_count = 254), None);
+    // Run events hold the instance in 24 bits.
+    assert_eq!(
+        refused(&|c| c.jobs[0].tasks[0].instances = (1 << 24) + 1),
+        Some(ConfigError::TooManyInstances((1 << 24) + 1))
+    );
+    assert_eq!(refused(&|c| c.horizon = SimTime::ZERO), Some(ConfigError::Horizon));
+    assert_eq!(refused(&|c| c.backend.job_termination_workers = 0), Some(ConfigError::NoWorkers));
+    assert_eq!(refused(&|c| c.backend.cvm.create_rate_limit = Some(0.0)), Some(ConfigError::CvmRate));
+    assert_eq!(
+        refused(&|c| {
+            c.backend.cvm.creation_delay = Delay::Constant(SimTime::ZERO);
+            c.backend.cvm.creation_failure_rate = 1.0;
+            c.jobs[0].state_if_create_cvm_failed = CreateFailedState::Runnable;
+        }),
+        Some(ConfigError::Loops("job-aaaaaaaa".into()))
+    );
+}

@@ -9,9 +9,13 @@ use super::SimTime;
 /// Callers must never schedule an event before the time of the last popped one (simulated time
 /// does not go backwards); implementations may rely on it.
 pub trait EventQueue<E> {
+    /// Schedules `event` at `time`, after every event already pending at that instant.
     fn push(&mut self, time: SimTime, event: E);
+    /// Removes the next event and returns it with its time; `None` when none is pending.
     fn pop(&mut self) -> Option<(SimTime, E)>;
+    /// How many events are pending.
     fn len(&self) -> usize;
+    /// Whether no event is pending.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -104,7 +108,7 @@ const NEAR_SCAN: usize = 8;
 
 /// At most this many events are sorted into `front` at a time: enough to look ahead, few enough
 /// that sorting and inserting stay cheap.
-pub const FRONT_BATCH: usize = 256;
+pub(super) const FRONT_BATCH: usize = 256;
 
 impl<E: Copy> Default for RadixQueue<E> {
     fn default() -> Self {
@@ -113,6 +117,7 @@ impl<E: Copy> Default for RadixQueue<E> {
 }
 
 impl<E: Copy> RadixQueue<E> {
+    /// An empty queue: the bucket headers are allocated now, their blocks only as events come.
     pub fn new() -> Self {
         RadixQueue {
             front: Vec::with_capacity(FRONT_BATCH),

@@ -22,10 +22,12 @@ pub struct Streams {
 }
 
 impl Streams {
+    /// The streams of a run whose scenario has this `seed`.
     pub fn new(seed: u64) -> Self {
         Streams { seed }
     }
 
+    /// Stream number `id`, from its start: the same seed and `id` always give the same draws.
     pub fn stream(&self, id: u64) -> Stream {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(id);
@@ -46,15 +48,20 @@ pub fn bernoulli(rng: &mut Stream, p: f64) -> bool {
 /// floating-point maths may show across platforms practically never reach the model.
 #[derive(Clone, Debug)]
 pub enum Delay {
+    /// Always this duration.
     Constant(SimTime),
     /// Integer-uniform over `[min, max]` microseconds, both included.
     Uniform {
+        /// The shortest draw, in microseconds.
         min: u64,
+        /// The longest draw, in microseconds; not below `min`.
         max: u64,
     },
+    /// Exponential, its rate per microsecond (see [`Delay::exponential`]).
     Exponential(Exp<f64>),
     /// Negative samples are clamped to zero.
     Normal(Normal<f64>),
+    /// Log-normal over microseconds (see [`Delay::lognormal`]).
     LogNormal(LogNormal<f64>),
     /// A uniform pick among the given values.
     Empirical(Arc<[SimTime]>),
@@ -66,6 +73,7 @@ impl Delay {
         Exp::new(1.0 / mean_us).ok().map(Delay::Exponential)
     }
 
+    /// Mean and standard deviation in microseconds; `None` when `std_us` is not finite.
     pub fn normal(mean_us: f64, std_us: f64) -> Option<Delay> {
         Normal::new(mean_us, std_us).ok().map(Delay::Normal)
     }
@@ -87,10 +95,12 @@ impl Delay {
         }
     }
 
+    /// Whether every draw is the same duration (a [`Delay::Constant`]).
     pub fn is_constant(&self) -> bool {
         matches!(self, Delay::Constant(_))
     }
 
+    /// One draw from `rng`, in whole microseconds.
     pub fn sample(&self, rng: &mut Stream) -> SimTime {
         match self {
             Delay::Constant(t) => *t,

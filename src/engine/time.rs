@@ -9,18 +9,24 @@ use std::ops::{Add, Sub};
 pub struct SimTime(pub u64);
 
 impl SimTime {
+    /// The start of the run, or a span of no time.
     pub const ZERO: SimTime = SimTime(0);
+    /// "Never": the time of something that does not happen within any horizon.
     pub const MAX: SimTime = SimTime(u64::MAX);
+    /// Microseconds in one second.
     pub const MICROS_PER_SECOND: u64 = 1_000_000;
 
+    /// `secs` whole seconds, saturating at [`SimTime::MAX`].
     pub const fn from_secs(secs: u64) -> SimTime {
         SimTime(secs.saturating_mul(Self::MICROS_PER_SECOND))
     }
 
+    /// `millis` milliseconds, saturating at [`SimTime::MAX`].
     pub const fn from_millis(millis: u64) -> SimTime {
         SimTime(millis.saturating_mul(1000))
     }
 
+    /// The time in microseconds.
     pub const fn micros(self) -> u64 {
         self.0
     }

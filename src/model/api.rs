@@ -86,12 +86,15 @@ impl Limiter {
 /// Request counts for the summary.
 #[derive(Clone, Debug, Default)]
 pub struct RequestTotals {
+    /// Every API call of the run, rate-limited ones included.
     pub total: u64,
+    /// Calls answered without an error.
     pub ok: u64,
+    /// Calls answered with each error code, in `ErrorCode::ALL` order.
     pub by_error: [u64; ErrorCode::ALL.len()],
 }
 
-pub struct Gateway {
+pub(super) struct Gateway {
     algorithm: RateLimitAlgorithm,
     limits: [u32; Action::COUNT],
     /// Per account, per action; created on first use.
@@ -100,7 +103,7 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(cfg: &Config) -> Self {
+    pub(super) fn new(cfg: &Config) -> Self {
         Gateway {
             algorithm: cfg.backend.api.rate_limit,
             limits: cfg.backend.api.limits,
@@ -119,7 +122,7 @@ impl Gateway {
         self.limiters[a][action.index()].get_or_insert_with(|| Limiter::new(algorithm, limit)).admit(limit, now)
     }
 
-    pub fn totals(&self) -> RequestTotals {
+    pub(super) fn totals(&self) -> RequestTotals {
         self.totals.clone()
     }
 }

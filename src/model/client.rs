@@ -48,7 +48,7 @@ enum Requests {
     Rows(Vec<(u32, Request)>),
 }
 
-pub struct Clients {
+pub(super) struct Clients {
     agenda: BinaryHeap<Due>,
     /// The earliest wake-up event scheduled, if any.
     wake_at: Option<SimTime>,
@@ -88,7 +88,7 @@ impl Parked {
 }
 
 impl Clients {
-    pub fn new(cfg: &Config, streams: Streams) -> Self {
+    pub(super) fn new(cfg: &Config, streams: Streams) -> Self {
         let mut resolver = Resolver::new(Catalog::of(cfg));
         // Accounts are numbered in order of first use, so the numbering is the same every run.
         let mut accounts: HashMap<&str, u32> = HashMap::new();

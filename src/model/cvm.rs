@@ -23,13 +23,13 @@ use super::{Entity, Event, Model, Recorder};
 
 /// Who a CVM is created for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Claimant {
+pub(super) enum Claimant {
     Instance { instance: u32, generation: u32 },
     Node { env: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Owner {
+pub(super) enum Owner {
     Instance(u32),
     Node(u32),
 }
@@ -37,7 +37,7 @@ pub enum Owner {
 /// A CVM: 8 bytes, so that the million of a big run take little cache. The owner's kind and
 /// the CVM's flags share one byte.
 #[derive(Clone, Debug)]
-pub struct Cvm {
+pub(super) struct Cvm {
     /// The owning instance, or the environment of a node.
     owner_index: u32,
     pub state: CvmState,
@@ -65,7 +65,7 @@ impl Cvm {
         Cvm { owner_index, state: CvmState::Pending, flags }
     }
 
-    pub fn owner(&self) -> Owner {
+    pub(super) fn owner(&self) -> Owner {
         if self.flags & NODE != 0 { Owner::Node(self.owner_index) } else { Owner::Instance(self.owner_index) }
     }
 
@@ -83,7 +83,7 @@ impl Cvm {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CallKind {
+pub(super) enum CallKind {
     Create,
     Terminate,
 }
@@ -95,7 +95,7 @@ enum Call {
 }
 
 /// A FIFO of calls to the CVM service, served at most one per `interval`.
-pub struct CallQueue {
+pub(super) struct CallQueue {
     interval: Option<SimTime>,
     waiting: VecDeque<Call>,
     last_call: Option<SimTime>,
@@ -103,7 +103,7 @@ pub struct CallQueue {
 }
 
 impl CallQueue {
-    pub fn new(rate_per_second: Option<f64>) -> Self {
+    pub(super) fn new(rate_per_second: Option<f64>) -> Self {
         CallQueue {
             interval: rate_per_second.map(|r| SimTime((1e6 / r).round() as u64)),
             waiting: VecDeque::new(),

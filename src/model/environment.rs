@@ -13,7 +13,7 @@ use super::state::InstanceState;
 use super::{Model, Recorder};
 
 #[derive(Default)]
-pub struct NamedEnvironment {
+pub(super) struct NamedEnvironment {
     free_nodes: VecDeque<u32>,
     /// `(instance, generation)` in the order they became `RUNNABLE`.
     waiting: VecDeque<(u32, u32)>,

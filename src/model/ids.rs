@@ -9,7 +9,7 @@ const SUFFIX_SPACE: u128 = 36u128.pow(8);
 const STRIDE: u128 = 1_234_567_891;
 
 /// The splitmix64 finaliser: a bijection on `u64` with good mixing.
-pub fn mix64(mut z: u64) -> u64 {
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -17,7 +17,7 @@ pub fn mix64(mut z: u64) -> u64 {
 }
 
 /// `ins-` + 8 lowercase letters and digits for the `n`-th CVM of a run.
-pub fn cvm_id(seed: u64, n: u64) -> [u8; 12] {
+pub(crate) fn cvm_id(seed: u64, n: u64) -> [u8; 12] {
     let offset = u128::from(mix64(seed)) % SUFFIX_SPACE;
     let mut v = (u128::from(n) * STRIDE + offset) % SUFFIX_SPACE;
     let mut id = *b"ins-00000000";
@@ -30,7 +30,7 @@ pub fn cvm_id(seed: u64, n: u64) -> [u8; 12] {
 
 /// A request id in the 8-4-4-4-12 hexadecimal form of the API's `RequestId`. The first half is
 /// a bijection of the counter, so ids never repeat within a run.
-pub fn request_id(seed: u64, n: u64) -> [u8; 36] {
+pub(crate) fn request_id(seed: u64, n: u64) -> [u8; 36] {
     let hi = mix64(n ^ mix64(seed));
     let lo = mix64(hi ^ 0x5eed_5eed_5eed_5eed);
     let mut v = (u128::from(hi) << 64) | u128::from(lo);
@@ -49,7 +49,7 @@ fn has_suffix_of_eight(id: &str, prefix: &str) -> bool {
 
 /// A DLC `TaskId`: a UUID in its 8-4-4-4-12 hexadecimal form, e.g.
 /// `4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564` (seed 003).
-pub fn is_dlc_task_id(id: &str) -> bool {
+pub(crate) fn is_dlc_task_id(id: &str) -> bool {
     id.len() == 36
         && id.bytes().enumerate().all(|(i, b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
@@ -58,22 +58,22 @@ pub fn is_dlc_task_id(id: &str) -> bool {
 }
 
 /// `job-` + 8 lowercase letters or digits, e.g. `job-rybewp57`.
-pub fn is_job_id(id: &str) -> bool {
+pub(crate) fn is_job_id(id: &str) -> bool {
     has_suffix_of_eight(id, "job-")
 }
 
 /// `env-` + 8 lowercase letters or digits.
-pub fn is_env_id(id: &str) -> bool {
+pub(crate) fn is_env_id(id: &str) -> bool {
     has_suffix_of_eight(id, "env-")
 }
 
 /// A TAT `InvocationId`: `inv-` + 8 lowercase letters or digits, e.g. `inv-ib2lld37`.
-pub fn is_invocation_id(id: &str) -> bool {
+pub(crate) fn is_invocation_id(id: &str) -> bool {
     has_suffix_of_eight(id, "inv-")
 }
 
 /// A CVM `InstanceId`: `ins-` + 8 lowercase letters or digits, e.g. `ins-zcewfho0`.
-pub fn is_instance_id(id: &str) -> bool {
+pub(crate) fn is_instance_id(id: &str) -> bool {
     has_suffix_of_eight(id, "ins-")
 }
 

@@ -25,7 +25,7 @@ use super::state::{InstanceState, TerminationPath};
 use super::{Event, Model, Recorder};
 
 /// No CVM or node.
-pub const NO_CVM: u32 = u32::MAX;
+pub(super) const NO_CVM: u32 = u32::MAX;
 const NEVER: SimTime = SimTime::MAX;
 const RUN_FAILS: u8 = 1;
 const HOLDS_GRANT: u8 = 2;
@@ -36,7 +36,7 @@ const HOLDS_GRANT: u8 = 2;
 pub struct Instance {
     /// Global task index.
     pub task: u32,
-    /// The CVM (anonymous) or node (named) the instance holds, or [`NO_CVM`].
+    /// The CVM (anonymous) or node (named) the instance holds, or `NO_CVM`.
     pub cvm: u32,
     /// Bumped whenever a scheduled run outcome or a queue entry of this instance becomes void
     /// (a new run, a termination, leaving a queue): events and queue entries carry the value they
@@ -44,7 +44,9 @@ pub struct Instance {
     pub generation: u32,
     /// At most `retry_count + 1`, and `retry_count` is at most 100.
     pub failed_runs: u8,
+    /// The current state; its task's and job's states are derived from it.
     pub state: InstanceState,
+    /// How a termination request acted on it: [`TerminationPath::None`] until one does.
     pub path: TerminationPath,
     flags: u8,
 }
@@ -72,8 +74,11 @@ fn known(t: SimTime) -> Option<SimTime> {
 /// A task instance at the end of a run, as the outputs report it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InstanceReport {
+    /// The state at the end of the run: the `final_state` column.
     pub state: InstanceState,
+    /// The `path` column: how a termination request acted on it.
     pub path: TerminationPath,
+    /// How many of its runs failed (at `failure_rate` or by an interruption), retried ones included.
     pub failed_runs: u8,
     /// When the accepted request that covers the instance arrived.
     pub terminate_requested: Option<SimTime>,
@@ -84,6 +89,7 @@ pub struct InstanceReport {
 }
 
 impl InstanceReport {
+    /// The report of an instance from its two halves (same global task instance index).
     pub fn new(instance: &Instance, times: &InstanceTimes) -> Self {
         InstanceReport {
             state: instance.state,

@@ -22,22 +22,32 @@ use super::{Entity, Event, Model, Recorder};
 /// Where a job's TerminateJob stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobTermination {
+    /// No TerminateJob has been accepted.
     NotRequested,
     /// Accepted and not yet complete: further TerminateJob calls get `ResourceInUse.Job`.
     InProgress,
+    /// The job became final while its TerminateJob was in progress.
     Done,
 }
 
+/// A job during the run, at the same index as in `Config::jobs`.
 #[derive(Clone, Debug)]
 pub struct JobRuntime {
+    /// Global task index of its first task: its tasks are `first_task..first_task + task_count`.
     pub first_task: u32,
+    /// How many tasks it has.
     pub task_count: u32,
+    /// Global index of its first task instance: its instances are
+    /// `first_instance..first_instance + instance_count`.
     pub first_instance: u32,
+    /// How many task instances it has, over all its tasks.
     pub instance_count: u32,
+    /// The compute environment its tasks run in.
     pub env: EnvRef,
     /// `None` until the job is submitted (before `submit_at` the API does not know it).
     pub state: Option<InstanceState>,
     counts: [u32; 8],
+    /// Where its TerminateJob stands.
     pub termination: JobTermination,
     /// Arrival of the accepted TerminateJob.
     pub terminate_requested: Option<SimTime>,
@@ -45,13 +55,19 @@ pub struct JobRuntime {
     pub terminated: Option<SimTime>,
 }
 
+/// A task during the run, at its global task index (tasks of all jobs, in file order).
 #[derive(Clone, Debug)]
 pub struct TaskRuntime {
+    /// Its job: index into `Config::jobs`.
     pub job: u32,
     /// Index of the task within its job.
     pub index_in_job: u32,
+    /// Global index of its first task instance: its instances are
+    /// `first_instance..first_instance + count`.
     pub first_instance: u32,
+    /// How many task instances it has (the task's `instances`).
     pub count: u32,
+    /// Derived from its instances; `None` until its job is submitted.
     pub state: Option<InstanceState>,
     counts: [u32; 8],
     unmet_dependencies: u32,

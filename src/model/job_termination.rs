@@ -33,7 +33,7 @@ struct Walk {
     end: u32,
 }
 
-pub struct JobTerminations {
+pub(super) struct JobTerminations {
     per_instance: SimTime,
     per_task: SimTime,
     workers: Vec<Option<Walk>>,
@@ -41,7 +41,7 @@ pub struct JobTerminations {
 }
 
 impl JobTerminations {
-    pub fn new(workers: u32, per_instance: SimTime, per_task: SimTime) -> Self {
+    pub(super) fn new(workers: u32, per_instance: SimTime, per_task: SimTime) -> Self {
         JobTerminations { per_instance, per_task, workers: vec![None; workers as usize], queue: VecDeque::new() }
     }
 }

@@ -38,13 +38,13 @@ pub mod cvm;
 pub mod dlc;
 pub mod environment;
 mod event;
-pub mod ids;
+pub(crate) mod ids;
 pub mod instance;
 pub mod job;
 pub mod job_termination;
 pub mod limits;
 pub mod quota;
-pub mod recorder;
+mod recorder;
 pub mod state;
 pub mod target;
 pub mod tat;
@@ -55,10 +55,12 @@ use crate::engine::{Delay, EventQueue, RadixQueue, SimTime, Stream, Streams, pre
 
 pub use api::RequestTotals;
 pub use config::{Config, ConfigError};
+pub use dlc::DlcTaskRuntime;
 pub use instance::{Instance, InstanceReport, InstanceTimes};
-pub use job::{JobRuntime, TaskRuntime};
+pub use job::{JobRuntime, JobTermination, TaskRuntime};
 pub use recorder::{Entity, NullRecorder, Occupancy, Recorder, RequestRecord};
 pub use state::{Cause, CvmState, DlcState, InstanceState, InvocationStatus, State, TatTaskState, TerminationPath};
+pub use tat::TatTaskRuntime;
 pub use vocabulary::{Action, ErrorCode};
 
 use api::Gateway;
@@ -72,24 +74,24 @@ use quota::Quota;
 /// Stream numbers: fixed forever, so that a scenario keeps its draws across versions that add
 /// components.
 mod stream_id {
-    pub const SUBMIT: u64 = 1;
-    pub const CREATION_DELAY: u64 = 2;
-    pub const CREATION_FAILURE: u64 = 3;
-    pub const TERMINATION_DELAY: u64 = 4;
-    pub const RESTART_DELAY: u64 = 5;
-    pub const RUNTIME: u64 = 6;
-    pub const RUN_FAILURE: u64 = 7;
-    pub const INTERRUPTION: u64 = 8;
-    pub const API_LATENCY: u64 = 9;
-    pub const API_FAULT: u64 = 10;
-    pub const DLC_STAGE: u64 = 11;
-    pub const DLC_FAILURE: u64 = 12;
-    pub const DLC_CANCEL: u64 = 13;
-    pub const TAT_STAGE: u64 = 14;
-    pub const TAT_DELIVERY: u64 = 15;
-    pub const TAT_KILL: u64 = 16;
+    pub(super) const SUBMIT: u64 = 1;
+    pub(super) const CREATION_DELAY: u64 = 2;
+    pub(super) const CREATION_FAILURE: u64 = 3;
+    pub(super) const TERMINATION_DELAY: u64 = 4;
+    pub(super) const RESTART_DELAY: u64 = 5;
+    pub(super) const RUNTIME: u64 = 6;
+    pub(super) const RUN_FAILURE: u64 = 7;
+    pub(super) const INTERRUPTION: u64 = 8;
+    pub(super) const API_LATENCY: u64 = 9;
+    pub(super) const API_FAULT: u64 = 10;
+    pub(super) const DLC_STAGE: u64 = 11;
+    pub(super) const DLC_FAILURE: u64 = 12;
+    pub(super) const DLC_CANCEL: u64 = 13;
+    pub(super) const TAT_STAGE: u64 = 14;
+    pub(super) const TAT_DELIVERY: u64 = 15;
+    pub(super) const TAT_KILL: u64 = 16;
     /// Client `k` draws its jitter from stream `CLIENT_JITTER + k`.
-    pub const CLIENT_JITTER: u64 = 1 << 32;
+    pub(super) const CLIENT_JITTER: u64 = 1 << 32;
 }
 
 struct Rngs {
@@ -189,7 +191,12 @@ pub enum RunError {
         "more than {bound} events at {at} s of simulated time: the model is stuck in a loop within one instant \
          (at most {EVENTS_PER_ENTITY_AT_ONE_INSTANT} events per entity of the scenario, plus {MIN_EVENTS_PER_INSTANT}, may run at one instant)"
     )]
-    StuckAtOneInstant { at: SimTime, bound: u64 },
+    StuckAtOneInstant {
+        /// The instant the run was stuck at.
+        at: SimTime,
+        /// The most events this run may run at one instant.
+        bound: u64,
+    },
 }
 
 /// The bound on the events of one instant: this many per entity (task instance, node, DLC task,
@@ -204,6 +211,7 @@ impl Outcome {
         InstanceReport::new(&self.instances[i], &self.times[i])
     }
 
+    /// Every task instance as the outputs report it, in file order (job, task, index).
     pub fn instance_reports(&self) -> impl Iterator<Item = InstanceReport> + '_ {
         self.instances.iter().zip(&self.times).map(|(i, t)| InstanceReport::new(i, t))
     }
@@ -211,19 +219,27 @@ impl Outcome {
 
 /// The state of a finished run, read by the outputs.
 pub struct Outcome {
+    /// The configuration the run was built from.
     pub config: Config,
+    /// Jobs, in `Config::jobs` order.
     pub jobs: Vec<JobRuntime>,
+    /// Tasks, by global task index (every job's tasks, in file order).
     pub tasks: Vec<TaskRuntime>,
+    /// Task instances, by global index (in file order: job, task, index).
     pub instances: Vec<Instance>,
+    /// The termination times of each task instance, at the same index as in `instances`.
     pub times: Vec<InstanceTimes>,
+    /// API call counts: the summary's `requests`.
     pub requests: RequestTotals,
     /// DLC tasks, in file order.
     pub dlc: Vec<dlc::DlcTaskRuntime>,
     /// TAT invocation tasks: every invocation's, in file order, each in its instance order.
     pub tat_tasks: Vec<tat::TatTaskRuntime>,
+    /// How many events ran: the summary's `events`.
     pub events: u64,
     /// The time of the last state change.
     pub sim_end: SimTime,
+    /// The most CVMs (nodes included) alive at the end of an instant: the summary's `peak_cvms`.
     pub peak_cvms: u64,
     /// CVM-seconds of quota held from the first accepted termination request to `sim_end`;
     /// `None` when no termination request was accepted.
@@ -387,18 +403,22 @@ impl<R: Recorder> Model<R> {
         }
     }
 
+    /// The current simulated time: that of the last event run.
     pub fn now(&self) -> SimTime {
         self.now
     }
 
+    /// How many events have run so far.
     pub fn events(&self) -> u64 {
         self.events
     }
 
+    /// Task instances by global index (in file order: job, task, index), as they are now.
     pub fn instances(&self) -> &[Instance] {
         &self.instances
     }
 
+    /// The recorder the model reports to.
     pub fn recorder(&self) -> &R {
         &self.rec
     }

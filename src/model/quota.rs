@@ -24,7 +24,7 @@ use super::{Model, Recorder};
 /// Nodes rank before every instance; instances rank by their global index (file order).
 const INSTANCE_RANK: u64 = 1 << 40;
 
-pub struct Quota {
+pub(super) struct Quota {
     limit: u64,
     in_use: u64,
     /// `(submitted, rank, generation)`: the smallest first.
@@ -33,7 +33,7 @@ pub struct Quota {
 }
 
 impl Quota {
-    pub fn new(limit: Option<u64>) -> Self {
+    pub(super) fn new(limit: Option<u64>) -> Self {
         Quota { limit: limit.unwrap_or(u64::MAX), in_use: 0, waiting: BinaryHeap::new(), nodes_asked: 0 }
     }
 }

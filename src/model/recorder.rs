@@ -9,8 +9,11 @@ use super::vocabulary::{Action, ErrorCode};
 /// An entity whose state changed. Every id is an index into the model's tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entity {
+    /// A job (index into `Config::jobs`).
     Job(u32),
+    /// A task (global task index: every job's tasks, in file order).
     Task(u32),
+    /// A task instance (global index, in file order: job, task, index).
     Instance(u32),
     /// A CVM created for one task instance (anonymous environment).
     Cvm(u32),
@@ -29,13 +32,19 @@ pub enum Entity {
 pub struct RequestRecord {
     /// The n-th call of the run, from 0: the basis of its request id.
     pub number: u64,
+    /// The client that sent it: index into `Config::clients`.
     pub client: u32,
+    /// The API action called.
     pub action: Action,
     /// Position of the target in the client's list (the index list for TerminateTaskInstance).
     pub target: u32,
+    /// 1 for the first attempt of a call, one more for each retry.
     pub attempt: u32,
+    /// When the call was sent; it takes effect at that instant.
     pub sent: SimTime,
+    /// When its answer reaches the client: `sent` plus the API latency.
     pub responded: SimTime,
+    /// The code of the error it was answered with; `None` for `ok`.
     pub error: Option<ErrorCode>,
 }
 
@@ -48,10 +57,12 @@ pub struct Occupancy {
     pub quota_in_use: u64,
 }
 
+/// Receives what the model reports as it runs: state changes, API calls and occupancy.
 pub trait Recorder {
     /// A state change; `from` is `None` for a new entity.
     fn state_change(&mut self, time: SimTime, entity: Entity, from: Option<State>, to: State, cause: Cause);
 
+    /// An API call, at the instant it takes effect (its answer already decided).
     fn request(&mut self, request: &RequestRecord);
 
     /// Called whenever the number of live CVMs or the quota in use changes.

@@ -6,17 +6,27 @@
 /// names, derived from their instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InstanceState {
+    /// Submitted; the job's `submit_delay` has not passed.
     Submitted,
+    /// Waiting for the tasks it depends on.
     Pending,
+    /// Waiting for quota and a CVM (anonymous environment) or for a free node (named).
     Runnable,
+    /// Its CVM is being created (or its create call waits in the backend's queue).
     Starting,
+    /// Running on its CVM or node.
     Running,
+    /// Final: the run succeeded.
     Succeed,
+    /// Final: the run failed for good, or the instance was terminated.
     Failed,
+    /// The last run failed under `failed_action` `"INTERRUPT"`: not final, waiting for a person
+    /// (or a termination).
     FailedInterrupted,
 }
 
 impl InstanceState {
+    /// Every state, in the order of [`InstanceState::index`].
     pub const ALL: [InstanceState; 8] = [
         InstanceState::Submitted,
         InstanceState::Pending,
@@ -28,6 +38,7 @@ impl InstanceState {
         InstanceState::FailedInterrupted,
     ];
 
+    /// The name in the outputs and the API, e.g. `FAILED_INTERRUPTED`.
     pub fn as_str(self) -> &'static str {
         match self {
             InstanceState::Submitted => "SUBMITTED",
@@ -41,12 +52,13 @@ impl InstanceState {
         }
     }
 
+    /// `SUCCEED` or `FAILED`: nothing changes it any more.
     pub fn is_final(self) -> bool {
         matches!(self, InstanceState::Succeed | InstanceState::Failed)
     }
 
-    /// The state an output names. Called for every instance row of a run's timeline, so it
-    /// picks the candidate by length and first letter (unique among the eight) and compares once.
+    /// The state an output names (`termsim plot` reads timelines back). Called for every
+    /// instance row of a timeline, so it picks the candidate by length and first letter (unique among the eight) and compares once.
     #[inline]
     pub fn parse(name: &str) -> Option<InstanceState> {
         let candidate = match (name.len(), name.as_bytes().first()?) {
@@ -63,6 +75,7 @@ impl InstanceState {
         (candidate.as_str() == name).then_some(candidate)
     }
 
+    /// The state's position in per-state count tables.
     pub fn index(self) -> usize {
         self as usize
     }
@@ -71,15 +84,22 @@ impl InstanceState {
 /// A CVM's state (DescribeInstances vocabulary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CvmState {
+    /// Being created (`creation_delay`).
     Pending,
+    /// Created: running an instance, or a node in its pool.
     Running,
+    /// The terminate call was made (`termination_delay`).
     ShuttingDown,
+    /// Gone; its quota is free.
     Terminated,
+    /// A named environment's node restarting (`restart_delay`).
     Rebooting,
+    /// The creation failed; its quota is free.
     LaunchFailed,
 }
 
 impl CvmState {
+    /// The name in `timeline.csv`, e.g. `SHUTTING_DOWN`.
     pub fn as_str(self) -> &'static str {
         match self {
             CvmState::Pending => "PENDING",
@@ -117,6 +137,7 @@ pub enum TerminationPath {
 }
 
 impl TerminationPath {
+    /// Every path, in the order of the summary's counts.
     pub const ALL: [TerminationPath; 7] = [
         TerminationPath::None,
         TerminationPath::NoOp,
@@ -132,6 +153,7 @@ impl TerminationPath {
         TerminationPath::ALL.into_iter().find(|p| p.as_str() == name)
     }
 
+    /// The name in `instances.csv` and `summary.json`, e.g. `no_op`.
     pub fn as_str(self) -> &'static str {
         match self {
             TerminationPath::None => "none",
@@ -148,12 +170,19 @@ impl TerminationPath {
 /// A DLC task's state, with the SDK's number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DlcState {
+    /// SDK state `4`.
     Queued,
+    /// SDK state `0`.
     Initializing,
+    /// SDK state `1`.
     Running,
+    /// SDK state `3`.
     WritingData,
+    /// SDK state `2`: final.
     Succeeded,
+    /// SDK state `-1`: final.
     Failed,
+    /// SDK state `-3`: final, after an accepted CancelTask and its `cancel_delay`.
     Cancelled,
 }
 
@@ -184,6 +213,7 @@ impl DlcState {
         }
     }
 
+    /// Succeeded, failed or cancelled: CancelTask answers `InvalidParameter.TaskAlreadyFinished`.
     pub fn is_final(self) -> bool {
         matches!(self, DlcState::Succeeded | DlcState::Failed | DlcState::Cancelled)
     }
@@ -192,19 +222,30 @@ impl DlcState {
 /// A TAT invocation task's state (DescribeInvocationTasks vocabulary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TatTaskState {
+    /// Waiting to be delivered (`pending`).
     Pending,
+    /// Being delivered to the instance (`delivery`).
     Delivering,
+    /// Delivery delayed (`deliver_delayed_extra`), then `DELIVERING`.
     DeliverDelayed,
+    /// The command runs (`runtime`, at most `timeout`).
     Running,
+    /// Final: the command ended.
     Success,
+    /// Final: the command ran past its `timeout`.
     Timeout,
+    /// Final: delivery failed.
     DeliverFailed,
+    /// A cancel is killing the running command (`kill_delay`).
     Cancelling,
+    /// Final: cancelled before it was delivered.
     Cancelled,
+    /// Final: cancelled while running, once killed.
     Terminated,
 }
 
 impl TatTaskState {
+    /// The name in `timeline.csv` and `cancellations.csv`, e.g. `DELIVER_DELAYED`.
     pub fn as_str(self) -> &'static str {
         match self {
             TatTaskState::Pending => "PENDING",
@@ -220,6 +261,7 @@ impl TatTaskState {
         }
     }
 
+    /// Nothing changes it any more; a cancel leaves it as it is.
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -239,18 +281,28 @@ impl TatTaskState {
 /// A TAT invocation's own status, derived from its tasks (DescribeInvocations vocabulary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvocationStatus {
+    /// No task has started running.
     Pending,
+    /// Some task is past `PENDING` and not every task is final.
     Running,
+    /// Some task is `CANCELLING`.
     Cancelling,
+    /// Final: every task succeeded.
     Success,
+    /// Final: no task succeeded, and not all timed out.
     Failed,
+    /// Final: every task timed out.
     Timeout,
+    /// Final: every task was cancelled or terminated.
     Cancelled,
+    /// Final: some tasks succeeded, some did not, none was cancelled.
     PartialFailed,
+    /// Final: some tasks were cancelled or terminated, not all.
     PartialCancelled,
 }
 
 impl InvocationStatus {
+    /// The name in `timeline.csv`, e.g. `PARTIAL_CANCELLED`.
     pub fn as_str(self) -> &'static str {
         match self {
             InvocationStatus::Pending => "PENDING",
@@ -274,12 +326,16 @@ pub enum State {
     Instance(InstanceState),
     /// Of a CVM or a node.
     Cvm(CvmState),
+    /// Of a DLC task.
     Dlc(DlcState),
+    /// Of a TAT invocation task.
     TatTask(TatTaskState),
+    /// Of a TAT invocation.
     Invocation(InvocationStatus),
 }
 
 impl State {
+    /// The name in `timeline.csv`.
     pub fn as_str(self) -> &'static str {
         match self {
             State::Instance(s) => s.as_str(),
@@ -305,7 +361,8 @@ state_from!(Instance(InstanceState), Cvm(CvmState), Dlc(DlcState), TatTask(TatTa
 /// Why a state changed: the `cause` column of `timeline.csv`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cause {
-    /// A job, DLC task: it appeared.
+    /// A job and its tasks and instances, or a DLC task, appeared; or a task's instances are
+    /// released once the job is submitted.
     Submitted,
     /// The job's submit delay is over: `PENDING`.
     SubmitDelay,
@@ -321,7 +378,9 @@ pub enum Cause {
     CvmLaunchFailed,
     /// A named environment's node was assigned.
     NodeAssigned,
+    /// The run ended well.
     RunSucceeded,
+    /// The run failed (`failure_rate`), or a DLC task failed.
     RunFailed,
     /// A failed run starts again.
     Retry,
@@ -331,28 +390,42 @@ pub enum Cause {
     Terminated,
     /// A CVM: the create call was made.
     CreateCall,
+    /// A CVM: the creation completed.
     Created,
+    /// A CVM: the creation ended `LAUNCH_FAILED`.
     CreationFailed,
+    /// A CVM: the terminate call was made.
     TerminateCall,
     /// A node restarts (`restart_cvm`).
     Restart,
+    /// A node is back from its restart.
     Restarted,
     /// DLC: the time in a state is up.
     StageDone,
+    /// DLC, TAT: the task succeeded.
     Succeeded,
+    /// DLC, TAT: cancelled.
     Cancelled,
     /// TAT: the invocation started.
     Invoked,
+    /// TAT: delivery started.
     Delivering,
+    /// TAT: delivery was delayed.
     DeliveryDelayed,
+    /// TAT: delivery failed.
     DeliveryFailed,
+    /// TAT: delivered, the command runs.
     Delivered,
+    /// TAT: the command ran past its timeout.
     Timeout,
+    /// TAT: a cancel reached a running command.
     CancelRequested,
+    /// TAT: the running command was killed.
     Killed,
 }
 
 impl Cause {
+    /// The name in `timeline.csv`, e.g. `cvm_creating`.
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::Submitted => "submitted",

@@ -1,9 +1,9 @@
 //! What a call names, and the error it gets for naming it (SPEC §1.4, §1.5, §1.8, §1.9): the one
 //! copy of the API's lookup rules, used by the model to answer and by `validate` to warn.
 //!
-//! A call's ids are resolved once, when the run starts ([`Resolver`]): strings become indices,
+//! A call's ids are resolved once, when the run starts (`Resolver`): strings become indices,
 //! and what can be told from the ids alone (a malformed id, a job without that task, more than
-//! 100 instance ids) is kept in the resolved [`Request`]. When the call is sent, [`check`] adds
+//! 100 instance ids) is kept in the resolved `Request`. When the call is sent, `check` adds
 //! what depends on the time: the service knows a job, a DLC task or an invocation only from its
 //! `submit_at` (or `at`) on. Rules that depend on the live state of the model (a job still
 //! `SUBMITTED`, a termination in progress, a named environment, a task already finished) are the
@@ -32,7 +32,7 @@ use super::vocabulary::{Action, ErrorCode};
 
 /// An id as the caller wrote it, resolved: well formed or not, and known or not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Named {
+pub(crate) enum Named {
     Malformed,
     Unknown,
     /// The index of what it names.
@@ -41,7 +41,7 @@ pub enum Named {
 
 /// The instances a CancelInvocation names, resolved against its invocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Selection {
+pub(crate) enum Selection {
     /// No `InstanceIds`: every task of the invocation.
     All,
     /// More than [`MAX_INVOCATION_INSTANCES`] ids.
@@ -54,7 +54,7 @@ pub enum Selection {
 
 /// A call with its ids resolved: small and `Copy`, so that a trace of a million rows stays cheap.
 #[derive(Clone, Copy, Debug)]
-pub enum Request {
+pub(crate) enum Request {
     /// `task`: the task's position in its job, `None` when the job (known) has no such task.
     TerminateTaskInstance {
         job: Named,
@@ -74,7 +74,7 @@ pub enum Request {
 }
 
 impl Request {
-    pub fn action(self) -> Action {
+    pub(crate) fn action(self) -> Action {
         match self {
             Request::TerminateTaskInstance { .. } => Action::TerminateTaskInstance,
             Request::TerminateJob { .. } => Action::TerminateJob,
@@ -86,7 +86,7 @@ impl Request {
 
 /// What a call acts on, once every lookup passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// Task `task` (its position in the job) of job `job`, instance `index`.
     Instance {
         job: u32,
@@ -105,7 +105,7 @@ pub enum Target {
 /// Why a call's lookup failed. [`Refusal::code`] is the API's answer; the details are for the
 /// warnings `validate` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     JobIdMalformed,
     NoSuchJob,
     JobNotYetSubmitted { submit_at: SimTime },
@@ -123,7 +123,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// The error code the API answers a call of `action` refused this way.
-    pub fn code(self, action: Action) -> ErrorCode {
+    pub(crate) fn code(self, action: Action) -> ErrorCode {
         use Refusal::*;
         match self {
             JobIdMalformed => ErrorCode::InvalidParameterJobIdMalformed,
@@ -142,20 +142,20 @@ impl Refusal {
 
 /// What the scenario defines, as the API knows it: the ids and when each becomes known.
 #[derive(Clone, Copy, Debug)]
-pub struct Catalog<'a> {
+pub(crate) struct Catalog<'a> {
     pub jobs: &'a [Job],
     pub dlc_tasks: &'a [DlcTask],
     pub invocations: &'a [TatInvocation],
 }
 
 impl<'a> Catalog<'a> {
-    pub fn of(cfg: &'a Config) -> Self {
+    pub(crate) fn of(cfg: &'a Config) -> Self {
         Catalog { jobs: &cfg.jobs, dlc_tasks: &cfg.dlc_tasks, invocations: &cfg.tat_invocations }
     }
 }
 
 /// The lookup rules of the module docs, for a call sent at `now`.
-pub fn check(request: Request, now: SimTime, catalog: &Catalog) -> Result<Target, Refusal> {
+pub(crate) fn check(request: Request, now: SimTime, catalog: &Catalog) -> Result<Target, Refusal> {
     let job = |job: Named| match job {
         Named::Malformed => Err(Refusal::JobIdMalformed),
         Named::Unknown => Err(Refusal::NoSuchJob),
@@ -209,7 +209,7 @@ pub fn check(request: Request, now: SimTime, catalog: &Catalog) -> Result<Target
 
 /// Turns the ids a caller wrote into the model's indices, once per call when a run starts (or
 /// when `validate` reads the clients).
-pub struct Resolver<'a> {
+pub(crate) struct Resolver<'a> {
     catalog: Catalog<'a>,
     jobs: HashMap<&'a str, u32>,
     dlc_tasks: HashMap<&'a str, u32>,
@@ -219,7 +219,7 @@ pub struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    pub fn new(catalog: Catalog<'a>) -> Self {
+    pub(crate) fn new(catalog: Catalog<'a>) -> Self {
         fn index<'a>(ids: impl Iterator<Item = &'a str>) -> HashMap<&'a str, u32> {
             ids.enumerate().map(|(n, id)| (id, n as u32)).collect()
         }
@@ -232,7 +232,7 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    pub fn catalog(&self) -> &Catalog<'a> {
+    pub(crate) fn catalog(&self) -> &Catalog<'a> {
         &self.catalog
     }
 
@@ -243,17 +243,17 @@ impl<'a> Resolver<'a> {
         map.get(id).map_or(Named::Unknown, |&n| Named::Known(n))
     }
 
-    pub fn job(&self, id: &str) -> Named {
+    pub(crate) fn job(&self, id: &str) -> Named {
         Self::named(&self.jobs, is_job_id(id), id)
     }
 
     /// The position of task `name` in `job`, if the job is known and has it.
-    pub fn task(&self, job: Named, name: &str) -> Option<u32> {
+    pub(crate) fn task(&self, job: Named, name: &str) -> Option<u32> {
         let Named::Known(j) = job else { return None };
         self.catalog.jobs[j as usize].tasks.iter().position(|t| t.name == name).map(|t| t as u32)
     }
 
-    pub fn request(&mut self, call: CallRef) -> Request {
+    pub(crate) fn request(&mut self, call: CallRef) -> Request {
         match call {
             CallRef::TerminateJob { job } => Request::TerminateJob { job: self.job(job) },
             CallRef::TerminateTaskInstance { job, task, index } => {
@@ -288,7 +288,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// The positions each [`Selection::Listed`] names, by slot.
-    pub fn into_selections(self) -> Vec<Box<[u32]>> {
+    pub(crate) fn into_selections(self) -> Vec<Box<[u32]>> {
         self.selections
     }
 }

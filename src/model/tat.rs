@@ -35,6 +35,7 @@ use super::{Entity, Event, Model, Recorder};
 /// An invocation task (one instance of an invocation) during the run.
 #[derive(Clone, Debug)]
 pub struct TatTaskRuntime {
+    /// Its invocation: index into `Config::tat_invocations`.
     pub invocation: u32,
     /// Position of its instance in the invocation's list.
     pub instance: u32,
@@ -52,7 +53,7 @@ pub struct TatTaskRuntime {
 
 /// An invocation during the run: its tasks are `first_task..first_task + instances`.
 #[derive(Clone, Debug)]
-pub struct TatInvocationRuntime {
+pub(super) struct TatInvocationRuntime {
     pub first_task: u32,
     pub status: Option<InvocationStatus>,
 }

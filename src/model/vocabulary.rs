@@ -2,23 +2,32 @@
 //! outputs use. A leaf: it imports nothing of termsim, so that the model, the scenario checks and
 //! the outputs all spell an action or a code through it and never as a literal of their own.
 
+/// An action of the public API that the model answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
+    /// Batch: terminate one task instance (seeds 000 and 002).
     TerminateTaskInstance,
+    /// Batch: terminate every instance of a job, asynchronously (seed 001).
     TerminateJob,
+    /// Data Lake Compute: cancel a task (seed 003).
     CancelTask,
+    /// TencentCloud Automation Tools: cancel a command's invocation (seed 004).
     CancelInvocation,
 }
 
 impl Action {
+    /// How many actions there are: the length of per-action tables.
     pub const COUNT: usize = 4;
+    /// Every action, in the order of [`Action::index`].
     pub const ALL: [Action; Action::COUNT] =
         [Action::TerminateTaskInstance, Action::TerminateJob, Action::CancelTask, Action::CancelInvocation];
 
+    /// The action's position in per-action tables (limits, limiters).
     pub fn index(self) -> usize {
         self as usize
     }
 
+    /// The action's name on the wire and in `requests.csv`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Action::TerminateTaskInstance => "TerminateTaskInstance",
@@ -37,26 +46,46 @@ impl Action {
     }
 }
 
+/// An error code the API answers with (the seeds' error tables); [`ErrorCode::as_str`] is its
+/// name on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ErrorCode {
+    /// `InternalError`: injected at `api.internal_error_rate`.
     InternalError,
+    /// `InvalidParameter.JobIdMalformed`: a job id not of the `job-` + 8 form.
     InvalidParameterJobIdMalformed,
+    /// `RequestLimitExceeded`: over the account's limit for the action.
     RequestLimitExceeded,
+    /// `ResourceInUse.Job`: a TerminateJob while the job's termination is in progress.
     ResourceInUseJob,
+    /// `ResourceNotFound.Job`: TerminateJob of a job the service does not know.
     ResourceNotFoundJob,
+    /// `ResourceNotFound.TaskInstance`: no such job, task or index.
     ResourceNotFoundTaskInstance,
+    /// `UnsupportedOperation`: TerminateJob of a job still `SUBMITTED`.
     UnsupportedOperation,
+    /// `UnsupportedOperation.TerminateOperationWithEnvId`: a named environment under `reject`.
     UnsupportedOperationTerminateOperationWithEnvId,
+    /// `FailedOperation.AnotherRequestProcessing`: CancelTask while an earlier cancel is in
+    /// progress.
     FailedOperationAnotherRequestProcessing,
+    /// `InvalidParameter.InvalidTaskId`: a malformed or unknown DLC `TaskId`.
     InvalidParameterInvalidTaskId,
+    /// `InvalidParameter.TaskAlreadyFinished`: CancelTask of a finished DLC task.
     InvalidParameterTaskAlreadyFinished,
+    /// `InvalidParameterValue.InstanceIsNotRelatedToInvocation`: an instance id not in the
+    /// invocation.
     InvalidParameterValueInstanceIsNotRelatedToInvocation,
+    /// `InvalidParameterValue.InvalidInvocationId`: an invocation id not of the `inv-` + 8 form.
     InvalidParameterValueInvalidInvocationId,
+    /// `InvalidParameterValue.LimitExceeded`: more than 100 `InstanceIds`.
     InvalidParameterValueLimitExceeded,
+    /// `ResourceNotFound.InvocationNotFound`: an invocation the service does not know (yet).
     ResourceNotFoundInvocationNotFound,
 }
 
 impl ErrorCode {
+    /// Every code, in the order of the summary's `requests.by_error` table.
     pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InternalError,
         ErrorCode::InvalidParameterJobIdMalformed,
@@ -75,6 +104,7 @@ impl ErrorCode {
         ErrorCode::ResourceNotFoundInvocationNotFound,
     ];
 
+    /// The code's name on the wire and in `requests.csv`, e.g. `ResourceNotFound.Job`.
     pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InternalError => "InternalError",

@@ -19,16 +19,16 @@ use super::charts::CancelGroup;
 
 use super::csv::{escape, write_time_cell};
 
-pub const CANCELLATIONS_HEADER: &str =
+pub(crate) const CANCELLATIONS_HEADER: &str =
     "service,id,instance_id,final_state,cancel_requested_s,cancelled_s,cancel_latency_s";
 
 /// Whether the run writes `cancellations.csv`.
-pub fn applies(outcome: &Outcome) -> bool {
+pub(crate) fn applies(outcome: &Outcome) -> bool {
     !outcome.dlc.is_empty() || !outcome.tat_tasks.is_empty()
 }
 
 /// One row of the file.
-pub struct CancellationRow<'a> {
+pub(crate) struct CancellationRow<'a> {
     pub service: &'static str,
     pub id: &'a str,
     /// Empty for a DLC task.
@@ -40,12 +40,12 @@ pub struct CancellationRow<'a> {
 }
 
 impl CancellationRow<'_> {
-    pub fn latency(&self) -> Option<SimTime> {
+    pub(crate) fn latency(&self) -> Option<SimTime> {
         self.cancel_requested.zip(self.cancelled).map(|(r, c)| c - r)
     }
 
     /// The cancellation chart's line this row belongs to.
-    pub fn group(&self) -> CancelGroup {
+    pub(crate) fn group(&self) -> CancelGroup {
         match self.final_state {
             _ if self.service == "dlc" => CancelGroup::Dlc,
             Some(State::TatTask(TatTaskState::Terminated)) => CancelGroup::TatRunning,
@@ -55,7 +55,7 @@ impl CancellationRow<'_> {
 }
 
 /// The rows, in file order: DLC tasks, then every invocation's tasks.
-pub fn rows(outcome: &Outcome) -> impl Iterator<Item = CancellationRow<'_>> {
+pub(crate) fn rows(outcome: &Outcome) -> impl Iterator<Item = CancellationRow<'_>> {
     let dlc = outcome.dlc.iter().zip(&outcome.config.dlc_tasks).map(|(task, config)| CancellationRow {
         service: "dlc",
         id: &config.id,
@@ -79,7 +79,7 @@ pub fn rows(outcome: &Outcome) -> impl Iterator<Item = CancellationRow<'_>> {
     dlc.chain(tat)
 }
 
-pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
+pub(crate) fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
     let mut out = BufWriter::new(File::create(path)?);
     writeln!(out, "{CANCELLATIONS_HEADER}")?;
     for row in rows(outcome) {

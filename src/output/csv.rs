@@ -22,13 +22,13 @@ use crate::model::{Cause, Entity, Occupancy, Recorder, RequestRecord, State};
 
 use super::charts::ChartData;
 
-pub const TIMELINE_HEADER: &str = "time_s,entity,id,from,to,cause";
-pub const REQUESTS_HEADER: &str =
+pub(crate) const TIMELINE_HEADER: &str = "time_s,entity,id,from,to,cause";
+pub(crate) const REQUESTS_HEADER: &str =
     "request_id,client,account,action,target,attempt,sent_s,responded_s,outcome,error_code";
-pub const OCCUPANCY_HEADER: &str = "time_s,cvms_alive,quota_in_use";
+pub(crate) const OCCUPANCY_HEADER: &str = "time_s,cvms_alive,quota_in_use";
 
 /// Seconds with six decimals.
-pub fn write_time(out: &mut impl Write, t: SimTime) -> io::Result<()> {
+pub(crate) fn write_time(out: &mut impl Write, t: SimTime) -> io::Result<()> {
     let mut int = itoa::Buffer::new();
     out.write_all(int.format(t.micros() / 1_000_000).as_bytes())?;
     let frac = t.micros() % 1_000_000;
@@ -42,13 +42,13 @@ pub fn write_time(out: &mut impl Write, t: SimTime) -> io::Result<()> {
 }
 
 /// `,` and a time, or just `,` when there is none: a cell of an optional time column.
-pub fn write_time_cell(out: &mut impl Write, t: Option<SimTime>) -> io::Result<()> {
+pub(crate) fn write_time_cell(out: &mut impl Write, t: Option<SimTime>) -> io::Result<()> {
     out.write_all(b",")?;
     t.map_or(Ok(()), |t| write_time(out, t))
 }
 
 /// A field as CSV wants it: quoted when it holds a comma, a quote or a line break.
-pub fn escape(field: &str) -> Cow<'_, str> {
+pub(crate) fn escape(field: &str) -> Cow<'_, str> {
     if field.contains([',', '"', '\n', '\r']) {
         Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
     } else {
@@ -57,7 +57,7 @@ pub fn escape(field: &str) -> Cow<'_, str> {
 }
 
 /// The textual names of a run's entities, prepared once.
-pub struct Names {
+pub(crate) struct Names {
     seed: u64,
     job_ids: Vec<String>,
     /// `job-…/TASK` per global task.
@@ -73,7 +73,7 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn new(cfg: &Config) -> Self {
+    pub(crate) fn new(cfg: &Config) -> Self {
         let mut task_labels = Vec::new();
         let mut task_starts = Vec::new();
         let mut next = 0u32;
@@ -104,7 +104,7 @@ impl Names {
         }
     }
 
-    pub fn write_instance(&self, out: &mut impl Write, i: u32) -> io::Result<()> {
+    pub(crate) fn write_instance(&self, out: &mut impl Write, i: u32) -> io::Result<()> {
         let t = self.task_starts.partition_point(|&s| s <= i) - 1;
         out.write_all(self.task_labels[t].as_bytes())?;
         out.write_all(b"/")?;
@@ -157,7 +157,7 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// thread, so the bytes are the same as if the loop wrote them itself. When the files are
 /// slower than the model, the model waits for the thread (at most `BATCHES_IN_FLIGHT` batches
 /// are pending), so memory stays bounded.
-pub struct CsvRecorder {
+pub(crate) struct CsvRecorder {
     batch: Vec<Row>,
     timeline: bool,
     /// The latest occupancy, not passed on until time moves on: one row per instant, so the
@@ -173,7 +173,7 @@ pub struct CsvRecorder {
 impl CsvRecorder {
     /// Creates the files in `dir` and starts the writer thread. `charts`: gather what the
     /// charts need while writing.
-    pub fn create(dir: &Path, cfg: &Config, timeline: bool, charts: bool) -> io::Result<Self> {
+    pub(crate) fn create(dir: &Path, cfg: &Config, timeline: bool, charts: bool) -> io::Result<Self> {
         let mut writer = RowWriter::create(dir, cfg.clone(), timeline, charts)?;
         let (to_writer, batches) = sync_channel::<Vec<Row>>(BATCHES_IN_FLIGHT);
         let (give_back, emptied) = sync_channel::<Vec<Row>>(BATCHES_IN_FLIGHT + 1);
@@ -225,7 +225,7 @@ impl CsvRecorder {
 
     /// Waits for every row to be written; the first error of the whole run, if any. Gives back
     /// the charts' aggregates, which still lack `instances.csv`'s rows.
-    pub fn finish(mut self) -> io::Result<Option<ChartData>> {
+    pub(crate) fn finish(mut self) -> io::Result<Option<ChartData>> {
         self.pass_on_occupancy();
         self.hand_over();
         drop(self.to_writer.take());

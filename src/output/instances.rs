@@ -9,9 +9,9 @@ use crate::model::config::EnvRef;
 
 use super::csv::{Names, write_time_cell};
 
-pub const INSTANCES_HEADER: &str = "job_id,task,index,env,final_state,path,terminate_requested_s,terminated_s,released_s,termination_latency_s,release_latency_s";
+pub(crate) const INSTANCES_HEADER: &str = "job_id,task,index,env,final_state,path,terminate_requested_s,terminated_s,released_s,termination_latency_s,release_latency_s";
 
-pub fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
+pub(crate) fn write(path: &Path, outcome: &Outcome) -> io::Result<()> {
     let names = Names::new(&outcome.config);
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     writeln!(out, "{INSTANCES_HEADER}")?;

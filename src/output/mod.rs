@@ -4,10 +4,10 @@
 //!
 //! Everything here reads what the model recorded; nothing here changes the model.
 
-pub mod cancellations;
+pub(crate) mod cancellations;
 pub mod charts;
-pub mod csv;
-pub mod instances;
+pub(crate) mod csv;
+pub(crate) mod instances;
 pub mod plot;
 mod run;
 mod staging;

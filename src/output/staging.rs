@@ -6,6 +6,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// A results folder being written: its files go to a hidden folder beside `target`, which
+/// [`StagedDir::commit`] renames into place; dropped without a commit, that folder is removed.
 pub struct StagedDir {
     target: PathBuf,
     staging: PathBuf,
@@ -26,6 +28,8 @@ fn replaceable(target: &Path) -> io::Result<bool> {
 }
 
 impl StagedDir {
+    /// Starts staging results for `target`; fails when `target` exists and is neither an empty
+    /// folder nor a previous run's or sweep's results.
     pub fn create(target: &Path) -> io::Result<Self> {
         if !replaceable(target)? {
             return Err(io::Error::new(
@@ -47,6 +51,7 @@ impl StagedDir {
         Ok(StagedDir { target: target.to_owned(), staging, committed: false })
     }
 
+    /// The staging folder: write the results here.
     pub fn path(&self) -> &Path {
         &self.staging
     }

@@ -1,10 +1,15 @@
+//! Errors in scenario input: where they are (file, line and column, JSON path) and how they are
+//! shown.
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A step of a JSON path: an object key or an array index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Seg {
+    /// An object key.
     Key(String),
+    /// An array index.
     Index(usize),
 }
 
@@ -13,16 +18,19 @@ pub enum Seg {
 pub struct JsonPath(pub Vec<Seg>);
 
 impl JsonPath {
+    /// The empty path: the top level of the file.
     pub fn root() -> Self {
         JsonPath(Vec::new())
     }
 
+    /// This path followed by an object key.
     pub fn key(&self, key: &str) -> Self {
         let mut p = self.clone();
         p.0.push(Seg::Key(key.to_owned()));
         p
     }
 
+    /// This path followed by an array index.
     pub fn index(&self, index: usize) -> Self {
         let mut p = self.clone();
         p.0.push(Seg::Index(index));
@@ -67,15 +75,18 @@ impl fmt::Display for JsonPath {
 /// `FILE:LINE:COLUMN: PATH: MESSAGE`, the form editors and CI logs link to.
 #[derive(Clone, Debug, thiserror::Error)]
 pub struct InputError {
+    /// The file at fault: the scenario, or a file it names (a trace or an empirical CSV).
     pub file: PathBuf,
     /// 1-based line and column, where there is one.
     pub position: Option<(usize, usize)>,
     /// The field's JSON path, where there is one.
     pub path: Option<JsonPath>,
+    /// What is wrong, without the position or the path.
     pub message: String,
 }
 
 impl InputError {
+    /// An error about `file` as a whole: no position, no path.
     pub fn new(file: &Path, message: impl Into<String>) -> Self {
         InputError { file: file.to_owned(), position: None, path: None, message: message.into() }
     }

@@ -35,6 +35,7 @@ pub struct ScenarioFile {
     /// Events after this instant are not run. Default: `"24h"`.
     #[serde(default = "default_horizon")]
     pub horizon: DurationValue,
+    /// The termination backend and the services it calls; every field has a default.
     #[serde(default)]
     pub backend: BackendFile,
     /// Named compute environments (SubmitJob's `EnvId`).
@@ -42,6 +43,7 @@ pub struct ScenarioFile {
     pub environments: Vec<EnvironmentFile>,
     /// At least one job.
     pub jobs: Vec<JobFile>,
+    /// Callers of the API; calls due at the same instant go in this order. Default: none.
     #[serde(default)]
     pub clients: Vec<ClientFile>,
     /// DLC tasks that `cancel_task` clients may cancel (SPEC §1.8).
@@ -60,15 +62,21 @@ fn default_horizon() -> DurationValue {
     secs(24 * 3600)
 }
 
+/// The termination backend and the services it calls. Every field is optional.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BackendFile {
+    /// The public API: latency, rate limits and injected faults (SPEC §1.7).
     pub api: ApiFile,
+    /// The CVM service the backend calls (SPEC §1.3, §1.6).
     pub cvm: CvmFile,
+    /// How many CVMs may exist at once.
     pub quota: QuotaFile,
     /// From SUBMITTED to PENDING, sampled once per job. Default: `"2s"`.
     pub submit_delay: DistributionSpec,
+    /// The bypass, which terminates a CVM asked to terminate while it is being created (SPEC §1.4).
     pub bypass: BypassFile,
+    /// The workers that carry out TerminateJob (SPEC §1.5).
     pub job_termination: JobTerminationFile,
     /// What TerminateTaskInstance and TerminateJob do in a named environment: `"reject"`
     /// (seed 002, default) or `"restart_cvm"` (seed 000).
@@ -89,13 +97,17 @@ impl Default for BackendFile {
     }
 }
 
+/// What TerminateTaskInstance and TerminateJob do in a named environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NamedEnvPolicyFile {
+    /// Refuse with `UnsupportedOperation.TerminateOperationWithEnvId` (seed 002).
     Reject,
+    /// The instance is `FAILED` at once, then its node restarts and returns to the pool (seed 000).
     RestartCvm,
 }
 
+/// The public API (SPEC §1.7).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiFile {
@@ -103,6 +115,7 @@ pub struct ApiFile {
     pub latency: DistributionSpec,
     /// `"fixed_window"` (default) or `"token_bucket"`.
     pub rate_limit: RateLimitFile,
+    /// Calls per second per account, for each action.
     pub limits: LimitsFile,
     /// Share of calls (past the rate limit) answered `InternalError`. Default: 0.
     pub internal_error_rate: Probability,
@@ -119,10 +132,13 @@ impl Default for ApiFile {
     }
 }
 
+/// How a limit of N calls per second, per account and per action, is enforced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RateLimitFile {
+    /// At most N accepted calls in each simulated second.
     FixedWindow,
+    /// A bucket of N tokens, full at the start, refilled at N per second.
     TokenBucket,
 }
 
@@ -131,12 +147,16 @@ pub enum RateLimitFile {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsFile {
+    /// TerminateTaskInstance calls per second. Default: 2.
     #[serde(rename = "TerminateTaskInstance")]
     pub terminate_task_instance: u32,
+    /// TerminateJob calls per second. Default: 2.
     #[serde(rename = "TerminateJob")]
     pub terminate_job: u32,
+    /// CancelTask calls per second. Default: 20.
     #[serde(rename = "CancelTask")]
     pub cancel_task: u32,
+    /// CancelInvocation calls per second. Default: 20.
     #[serde(rename = "CancelInvocation")]
     pub cancel_invocation: u32,
 }
@@ -147,6 +167,7 @@ impl Default for LimitsFile {
     }
 }
 
+/// The CVM service: how long its operations take and how they fail (SPEC §1.3, §1.6).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CvmFile {
@@ -180,6 +201,7 @@ impl Default for CvmFile {
     }
 }
 
+/// The CVM quota: one pool for the whole scenario.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct QuotaFile {
@@ -193,6 +215,8 @@ impl Default for QuotaFile {
     }
 }
 
+/// The bypass: a CVM asked to terminate while it is being created is terminated by the first
+/// poll after its creation completes (SPEC §1.4).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BypassFile {
@@ -207,6 +231,7 @@ impl Default for BypassFile {
     }
 }
 
+/// How TerminateJob's workers walk a job's instances (SPEC §1.5).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct JobTerminationFile {
@@ -225,6 +250,7 @@ impl Default for JobTerminationFile {
     }
 }
 
+/// A named compute environment: a pool of long-lived nodes (SubmitJob's `EnvId`).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentFile {
@@ -234,6 +260,7 @@ pub struct EnvironmentFile {
     pub nodes: u32,
 }
 
+/// A Batch job: its tasks and where they run.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobFile {
@@ -248,6 +275,7 @@ pub struct JobFile {
     /// `"FAILED"` (default) or `"RUNNABLE"`.
     #[serde(default = "state_failed")]
     pub state_if_create_cvm_failed: CreateFailedFile,
+    /// The job's tasks; at least one.
     pub tasks: Vec<TaskFile>,
 }
 
@@ -261,13 +289,17 @@ fn state_failed() -> CreateFailedFile {
     CreateFailedFile::Failed
 }
 
+/// What a failed CVM creation does to an instance (SubmitJob's StateIfCreateCvmFailed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CreateFailedFile {
+    /// The instance is `FAILED`.
     Failed,
+    /// The instance goes back to `RUNNABLE` and queues again.
     Runnable,
 }
 
+/// A task of a job: `instances` task instances that run alike.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskFile {
@@ -275,6 +307,7 @@ pub struct TaskFile {
     pub name: String,
     /// Task instances, indices 0..instances-1.
     pub instances: u32,
+    /// How long a run takes once `RUNNING`.
     pub runtime: DistributionSpec,
     /// Share of runs that fail. Default: 0.
     #[serde(default)]
@@ -294,10 +327,13 @@ fn terminate() -> FailedActionFile {
     FailedActionFile::Terminate
 }
 
+/// What a task instance's last failed run leads to (SubmitJob's FailedAction).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FailedActionFile {
+    /// `FAILED`, and the CVM is terminated.
     Terminate,
+    /// `FAILED_INTERRUPTED`, and the CVM and its quota are kept until a termination succeeds.
     Interrupt,
 }
 
@@ -305,6 +341,8 @@ pub enum FailedActionFile {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientFile {
+    /// What the client calls: `"terminate_job"`, `"terminate_task_instances"`, `"cancel_task"`,
+    /// `"cancel_invocation"` or `"trace"`.
     #[serde(rename = "type")]
     pub kind: ClientType,
     /// Shown in `requests.csv`. Default: `<type>-<position in the list>`.
@@ -345,17 +383,25 @@ pub struct ClientFile {
     pub retry: Option<RetryFile>,
 }
 
+/// A client's type, which decides the fields it takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientType {
+    /// One TerminateJob at `at`; takes `job`.
     TerminateJob,
+    /// One TerminateTaskInstance per index, `rate` per second from `at`; takes `job`, `task`,
+    /// `indices` and `rate`.
     TerminateTaskInstances,
+    /// One DLC CancelTask at `at`; takes `task_id`.
     CancelTask,
+    /// One TAT CancelInvocation at `at`; takes `invocation` and `instances`.
     CancelInvocation,
+    /// Replays the calls of a trace CSV file; takes `csv`.
     Trace,
 }
 
 impl ClientType {
+    /// The type as written in a scenario file, e.g. `terminate_job`.
     pub fn as_str(self) -> &'static str {
         match self {
             ClientType::TerminateJob => "terminate_job",
@@ -367,6 +413,9 @@ impl ClientType {
     }
 }
 
+/// How a client retries a call answered `RequestLimitExceeded` or `InternalError`: after the
+/// n-th failed attempt it waits `min(max, base × multiplier^(n-1))`, with `jitter`. Other errors
+/// are final.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetryFile {
@@ -388,11 +437,15 @@ impl Default for RetryFile {
     }
 }
 
+/// How a retry's backoff `b` is randomised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JitterFile {
+    /// Exactly `b`.
     None,
+    /// A uniform draw in `[0, b]`.
     Full,
+    /// `b / 2` plus a uniform draw in `[0, b / 2]`.
     Equal,
 }
 
@@ -400,6 +453,7 @@ pub enum JitterFile {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DlcFile {
+    /// The DLC tasks. Default: none.
     pub tasks: Vec<DlcTaskFile>,
 }
 
@@ -453,6 +507,7 @@ fn dlc_cancel_delay() -> DistributionSpec {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TatFile {
+    /// The TAT invocations. Default: none.
     pub invocations: Vec<TatInvocationFile>,
 }
 

@@ -13,16 +13,22 @@ pub use model::MAX_INVOCATION_INSTANCES;
 /// Task instances in one scenario, all jobs together.
 pub const MAX_INSTANCES: u32 = 10_000_000;
 const _: () = assert!(MAX_INSTANCES <= model::MAX_INSTANCES);
+/// Jobs in one scenario.
 pub const MAX_JOBS: usize = 100_000;
+/// Tasks in one job.
 pub const MAX_TASKS_PER_JOB: usize = 1_000;
+/// Named environments in one scenario.
 pub const MAX_ENVIRONMENTS: usize = 1_000;
 /// Nodes of all named environments together.
 pub const MAX_NODES: u64 = 1_000_000;
+/// Clients in one scenario.
 pub const MAX_CLIENTS: usize = 100_000;
+/// A retry policy's `max_attempts`.
 pub const MAX_ATTEMPTS: u32 = 1_000;
 /// SubmitJob's MaxRetryCount.
 pub const MAX_RETRY_COUNT: u32 = 100;
 const _: () = assert!(MAX_RETRY_COUNT <= model::MAX_RETRY_COUNT);
+/// Job-termination workers (`backend.job_termination.workers`).
 pub const MAX_WORKERS: u32 = 100_000;
 /// Calls per second, for API limits, client rates and CVM call rates.
 pub const MAX_RATE: f64 = 1_000_000.0;

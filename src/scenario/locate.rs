@@ -144,7 +144,7 @@ impl Scanner<'_> {
 
 /// The 1-based line and column where the value at `path` starts, or where the deepest part of
 /// the path that exists starts (for a missing field: its parent object).
-pub fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
+pub(crate) fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
     let mut s = Scanner { b: text.as_bytes(), pos: 0 };
     s.ws();
     for seg in path {

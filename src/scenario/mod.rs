@@ -1,12 +1,12 @@
 //! Scenario files: loading, defaults, validation and the JSON Schema (SPEC §2).
 //!
 //! A scenario is strict JSON: unknown fields are errors, every omitted field has the default
-//! documented in [`file`]. Loading happens in two passes:
+//! documented in [`file`](mod@file). Loading happens in two passes:
 //! 1. serde parses the text into [`file::ScenarioFile`]; the value types ([`values`]) check their
 //!    own forms and ranges, so a wrong value is reported with serde_json's line and column and
 //!    the field's path (kept by `serde_path_to_error`);
-//! 2. [`build`] checks what spans fields (references, duplicates, totals, dependency cycles) and
-//!    converts to the model's [`Config`]; its errors are located in the text by [`locate`].
+//! 2. `build` checks what spans fields (references, duplicates, totals, dependency cycles) and
+//!    converts to the model's [`Config`]; its errors are located in the text by `locate`.
 //!
 //! Every error is an [`InputError`]: `FILE:LINE:COLUMN: PATH: MESSAGE`. A client naming a job,
 //! task or index that does not exist is not an error (that is how erroneous callers are
@@ -41,10 +41,14 @@ pub const DEFAULT_SCENARIO_FILE: &str = "scenarios/default.json (built in)";
 /// A loaded scenario, ready to run.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// The model's input: every default filled in, every reference resolved.
     pub config: Config,
+    /// The `expect` rules, checked against `summary.json` after the run.
     pub expectations: Vec<Expectation>,
     /// Things that are allowed but probably not meant, one line each, already located.
     pub warnings: Vec<String>,
+    /// The file it was read from, as named in messages ([`DEFAULT_SCENARIO_FILE`] for the built-in
+    /// one).
     pub file: PathBuf,
 }
 

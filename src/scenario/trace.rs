@@ -48,7 +48,7 @@ const INVOCATION_ID: usize = 7;
 const INSTANCE_IDS: usize = 8;
 
 /// The columns, in the order SPEC §2 lists them; the constants above index this list.
-pub const COLUMNS: [&str; 9] =
+pub(super) const COLUMNS: [&str; 9] =
     ["at_s", "account", "action", "job_id", "task_name", "index", "task_id", "invocation_id", "instance_ids"];
 
 /// The columns each action needs; the others of `JOB_ID..=INSTANCE_IDS` must be empty, except

@@ -45,6 +45,8 @@ pub fn parse_seconds(text: &str) -> Result<SimTime, String> {
     }
 }
 
+/// A duration as a scenario writes it: a string such as `"90s"` (humantime's units) or a number of
+/// seconds, rounded to the microsecond; never negative, at most [`MAX_DURATION_SECONDS`].
 pub fn parse_duration(text: &str) -> Result<SimTime, String> {
     let trimmed = text.trim();
     if let Ok(secs) = trimmed.parse::<f64>() {
@@ -133,21 +135,49 @@ impl JsonSchema for Probability {
 /// when the scenario is built (their path is relative to the scenario file).
 #[derive(Clone, Debug, PartialEq)]
 pub enum DistributionSpec {
+    /// Always the same duration: `"90s"`.
     Constant(DurationValue),
-    Uniform { min: DurationValue, max: DurationValue },
-    Exponential { mean: DurationValue },
-    Normal { mean: DurationValue, std: DurationValue },
-    Lognormal { median: DurationValue, sigma: f64 },
+    /// `{"uniform": {"min", "max"}}`: uniform between `min` and `max`, both included.
+    Uniform {
+        /// The shortest draw.
+        min: DurationValue,
+        /// The longest draw; at least `min`.
+        max: DurationValue,
+    },
+    /// `{"exponential": {"mean"}}`: exponential with a positive `mean`.
+    Exponential {
+        /// The mean; positive.
+        mean: DurationValue,
+    },
+    /// `{"normal": {"mean", "std"}}`: normal, negative draws clamped at 0.
+    Normal {
+        /// The mean.
+        mean: DurationValue,
+        /// The standard deviation; `"0s"` makes it a constant.
+        std: DurationValue,
+    },
+    /// `{"lognormal": {"median", "sigma"}}`: lognormal with a positive `median`.
+    Lognormal {
+        /// The median; positive.
+        median: DurationValue,
+        /// The standard deviation of the duration's logarithm, from 0 to 10; 0 makes it a constant.
+        sigma: f64,
+    },
+    /// `{"empirical": …}`: a uniform pick among given durations.
     Empirical(EmpiricalSpec),
 }
 
+/// An empirical distribution's durations: either `values`, or both `csv` and `column`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmpiricalSpec {
+    /// The durations, inline: 1 to [`MAX_EMPIRICAL_VALUES`] of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<DurationValue>>,
+    /// A CSV file of durations, relative to the scenario file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csv: Option<String>,
+    /// The column of `csv` that holds the durations, named by its header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
 }
@@ -170,6 +200,7 @@ impl Serialize for DistributionSpec {
 }
 
 impl DistributionSpec {
+    /// A constant distribution.
     pub fn constant(t: SimTime) -> Self {
         DistributionSpec::Constant(DurationValue(t))
     }
@@ -332,9 +363,17 @@ impl JsonSchema for DistributionSpec {
 /// Task instance indices a client names: `"all"`, a list, or `{"from", "to"}` (inclusive).
 #[derive(Clone, Debug, PartialEq)]
 pub enum IndicesSpec {
+    /// `"all"`: every index of the task.
     All,
+    /// The indices listed, in that order.
     List(Vec<i64>),
-    Range { from: i64, to: i64 },
+    /// `{"from", "to"}`: every index from `from` to `to`, both included.
+    Range {
+        /// The first index.
+        from: i64,
+        /// The last index, included; at least `from`.
+        to: i64,
+    },
 }
 
 impl Serialize for IndicesSpec {

@@ -9,7 +9,7 @@ use super::stats::Estimate;
 use crate::output::charts::canvas::{self, Area, Chart, DrawResult, text};
 
 /// The chart of one metric of a sweep.
-pub struct MetricChart<'a> {
+pub(super) struct MetricChart<'a> {
     /// The sweep.
     pub sweep: &'a Sweep,
     /// The metric's position in the sweep's list.
@@ -21,7 +21,7 @@ pub struct MetricChart<'a> {
 }
 
 /// A file name for a metric's chart: the dotted path with anything unusual made `_`.
-pub fn file_name(metric: &str) -> String {
+pub(super) fn file_name(metric: &str) -> String {
     metric.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
 }
 

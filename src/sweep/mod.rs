@@ -1,7 +1,7 @@
 //! Capacity studies (SPEC §5): `termsim sweep` and `termsim merge`.
 //!
 //! A sweep varies keys of a base scenario ([`spec`]), runs every point `replications` times in
-//! parallel ([`run`]), replication r of every point on the same derived seed (common random
+//! parallel (`run`), replication r of every point on the same derived seed (common random
 //! numbers: differences between points are not drowned in seed noise), and writes:
 //!
 //! - `sweep.json`: the sweep resolved (the base scenario with its defaults, keys, values,
@@ -15,12 +15,12 @@
 //! `sweep.json` and those rows of `sweep.csv`; `merge` joins shards into exactly what the
 //! unsharded sweep writes, because both go through [`write_results`] with the same rows.
 
-pub mod chart;
-pub mod pointer;
-pub mod run;
+mod chart;
+mod pointer;
+mod run;
 pub mod spec;
-pub mod stats;
-pub mod table;
+mod stats;
+mod table;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 /// The pointer's reference tokens, unescaped (`~1` is `/`, `~0` is `~`).
-pub fn tokens(pointer: &str) -> Option<Vec<String>> {
+pub(super) fn tokens(pointer: &str) -> Option<Vec<String>> {
     let rest = pointer.strip_prefix('/')?;
     Some(rest.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
 }
@@ -46,13 +46,13 @@ fn defines(root: &Value, node: &Value, tokens: &[String]) -> bool {
 }
 
 /// Whether the scenario format (its JSON Schema) has a field at `pointer`.
-pub fn format_defines(schema: &Value, pointer: &str) -> bool {
+pub(super) fn format_defines(schema: &Value, pointer: &str) -> bool {
     tokens(pointer).is_some_and(|t| defines(schema, schema, &t))
 }
 
 /// Sets the field at `pointer`, creating the objects on the way that the scenario leaves out
 /// (`null` or absent). A list index must exist: lists are not grown.
-pub fn set(scenario: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
+pub(super) fn set(scenario: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
     let tokens = tokens(pointer).ok_or_else(|| format!("`{pointer}` does not start with `/`"))?;
     let mut at = scenario;
     let mut path = String::new();

@@ -24,7 +24,7 @@ fn run_one(config: &Config, seed: u64, metrics: &[String]) -> Result<Vec<Option<
 }
 
 /// Runs `rows` (row indices of the sweep) on `jobs` threads.
-pub fn run_rows(
+pub(super) fn run_rows(
     sweep: &Sweep,
     base_file: &Path,
     rows: &[u64],

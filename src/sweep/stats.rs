@@ -5,7 +5,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// What the replications of one point say about one metric.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
+pub(super) struct Estimate {
     /// Replications that gave a value (a latency is null in a run without terminations).
     pub n: usize,
     /// Mean of the values; `None` without any.
@@ -17,12 +17,12 @@ pub struct Estimate {
 }
 
 /// The two-sided 95 % quantile of Student's t with `df` degrees of freedom.
-pub fn t_975(df: usize) -> f64 {
+pub(super) fn t_975(df: usize) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64).expect("df >= 1").inverse_cdf(0.975)
 }
 
 /// The estimate from the values the replications gave.
-pub fn estimate(values: &[f64]) -> Estimate {
+pub(super) fn estimate(values: &[f64]) -> Estimate {
     let n = values.len();
     if n == 0 {
         return Estimate { n, mean: None, sd: None, ci95: None };

@@ -48,7 +48,7 @@ fn point_cells(sweep: &Sweep, point: u64) -> String {
 }
 
 /// `sweep.csv`: one row per run, in the order of `rows`.
-pub fn sweep_csv(sweep: &Sweep, rows: &[RowResult]) -> String {
+pub(super) fn sweep_csv(sweep: &Sweep, rows: &[RowResult]) -> String {
     let metrics: Vec<String> = sweep.metrics.iter().map(|m| escape(m).into_owned()).collect();
     let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
     let mut out = header(sweep, &["point", "replication", "seed"], &metrics);
@@ -75,7 +75,7 @@ fn decimal(v: f64) -> String {
 
 /// Per point and metric, in point order. Rows come in row order, so a point's replications
 /// are next to each other, in replication order: one pass.
-pub fn estimates(sweep: &Sweep, rows: &[RowResult]) -> Vec<Vec<Estimate>> {
+pub(super) fn estimates(sweep: &Sweep, rows: &[RowResult]) -> Vec<Vec<Estimate>> {
     let mut by_point: Vec<Vec<&RowResult>> = vec![Vec::new(); sweep.points() as usize];
     for r in rows {
         by_point[r.point as usize].push(r);
@@ -91,7 +91,7 @@ pub fn estimates(sweep: &Sweep, rows: &[RowResult]) -> Vec<Vec<Estimate>> {
 }
 
 /// `points.csv`: per point and metric, n, mean, sd and the 95 % confidence interval.
-pub fn points_csv(sweep: &Sweep, estimates: &[Vec<Estimate>]) -> String {
+pub(super) fn points_csv(sweep: &Sweep, estimates: &[Vec<Estimate>]) -> String {
     let mut out = header(sweep, &["point"], &["metric", "n", "mean", "sd", "ci95_low", "ci95_high"]);
     out.push('\n');
     let cell = |v: Option<f64>| v.map_or_else(String::new, decimal);
@@ -117,7 +117,7 @@ pub fn points_csv(sweep: &Sweep, estimates: &[Vec<Estimate>]) -> String {
 }
 
 /// Reads a shard's `sweep.csv` back. Errors name the file and line.
-pub fn read_sweep_csv(sweep: &Sweep, path: &Path) -> Result<Vec<RowResult>, String> {
+pub(super) fn read_sweep_csv(sweep: &Sweep, path: &Path) -> Result<Vec<RowResult>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
     let mut records = reader.records();

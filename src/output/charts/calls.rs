@@ -14,11 +14,11 @@ const BIN_SECONDS: [u64; 17] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 180
 const PANEL_PX: u32 = 300;
 
 /// The narrowest bin (seconds) that keeps a span of `seconds` within [`MAX_BINS`] bars.
-pub fn bin_seconds(seconds: u64) -> u64 {
+pub(super) fn bin_seconds(seconds: u64) -> u64 {
     BIN_SECONDS.into_iter().find(|&b| seconds.div_ceil(b) <= MAX_BINS).unwrap_or_else(|| seconds.div_ceil(MAX_BINS))
 }
 
-pub struct Calls<'a> {
+pub(super) struct Calls<'a> {
     pub meta: &'a RunMeta,
     /// Sorted by action name.
     pub actions: &'a [ActionCalls],

@@ -22,20 +22,20 @@ use crate::model::{InstanceState, TerminationPath};
 use super::data::RunMeta;
 use super::glyphs::TrueText;
 
-pub const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 static DEJAVU_SANS: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
-pub const WIDTH: u32 = 1280;
-pub const TITLE_SIZE: u32 = 24;
-pub const TEXT_SIZE: u32 = 15;
-pub const DESC_SIZE: u32 = 17;
+pub(crate) const WIDTH: u32 = 1280;
+pub(crate) const TITLE_SIZE: u32 = 24;
+pub(crate) const TEXT_SIZE: u32 = 15;
+pub(crate) const DESC_SIZE: u32 = 17;
 
-pub type Area<DB> = DrawingArea<DB, Shift>;
-pub type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type Area<DB> = DrawingArea<DB, Shift>;
+pub(crate) type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+pub(crate) type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Registers the bundled font under the family name every chart asks for.
-pub fn register_font() -> anyhow::Result<()> {
+pub(crate) fn register_font() -> anyhow::Result<()> {
     static REGISTER: Once = Once::new();
     let mut result = Ok(());
     REGISTER.call_once(|| {
@@ -46,7 +46,7 @@ pub fn register_font() -> anyhow::Result<()> {
 }
 
 /// A chart that can draw itself on any plotters backend.
-pub trait Chart {
+pub(crate) trait Chart {
     /// The file name, without extension.
     fn name(&self) -> &str;
     fn size(&self) -> (u32, u32);
@@ -54,7 +54,7 @@ pub trait Chart {
 }
 
 /// Draws `chart` into `dir` as `NAME.svg` and `NAME.png`; returns its name.
-pub fn save(chart: &impl Chart, dir: &Path) -> anyhow::Result<String> {
+pub(crate) fn save(chart: &impl Chart, dir: &Path) -> anyhow::Result<String> {
     let name = chart.name().to_owned();
     let (w, h) = chart.size();
     let mut svg = String::new();
@@ -94,17 +94,17 @@ fn write_png(path: &Path, rgb: &[u8], (w, h): (u32, u32)) -> anyhow::Result<()> 
     Ok(())
 }
 
-pub fn text(size: u32) -> TextStyle<'static> {
+pub(crate) fn text(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&BLACK)
 }
 
-pub fn grey_text(size: u32) -> TextStyle<'static> {
+pub(crate) fn grey_text(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&RGBColor(90, 90, 90))
 }
 
 /// Colour of an instance state in the Gantt chart: waiting states pale, active ones saturated,
 /// the two endings green and red.
-pub fn state_colour(state: InstanceState) -> RGBColor {
+pub(crate) fn state_colour(state: InstanceState) -> RGBColor {
     match state {
         InstanceState::Submitted => RGBColor(205, 205, 205),
         InstanceState::Pending => RGBColor(158, 180, 205),
@@ -118,7 +118,7 @@ pub fn state_colour(state: InstanceState) -> RGBColor {
 }
 
 /// Colour of a termination path in the latency charts.
-pub fn path_colour(path: TerminationPath) -> RGBColor {
+pub(crate) fn path_colour(path: TerminationPath) -> RGBColor {
     match path {
         TerminationPath::Immediate => RGBColor(44, 160, 44),
         TerminationPath::Cvm => RGBColor(31, 119, 180),
@@ -131,13 +131,13 @@ pub fn path_colour(path: TerminationPath) -> RGBColor {
 }
 
 /// `colour` faded towards white: `strength` 1 is the colour itself, 0 is white.
-pub fn tint(colour: RGBColor, strength: f64) -> RGBColor {
+pub(crate) fn tint(colour: RGBColor, strength: f64) -> RGBColor {
     let mix = |c: u8| (f64::from(c) * strength + 255.0 * (1.0 - strength)).round() as u8;
     RGBColor(mix(colour.0), mix(colour.1), mix(colour.2))
 }
 
 /// Ten distinct colours for lines that have no meaning of their own (jobs, …).
-pub const SERIES: [RGBColor; 10] = [
+pub(crate) const SERIES: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -153,13 +153,13 @@ pub const SERIES: [RGBColor; 10] = [
 /// A time unit that keeps axis numbers short: seconds up to 20 minutes, minutes up to 20 hours,
 /// then hours.
 #[derive(Clone, Copy, Debug)]
-pub struct TimeUnit {
+pub(crate) struct TimeUnit {
     micros: f64,
     pub name: &'static str,
 }
 
 impl TimeUnit {
-    pub fn for_span(span_us: u64) -> TimeUnit {
+    pub(crate) fn for_span(span_us: u64) -> TimeUnit {
         match span_us {
             s if s <= 1_200_000_000 => TimeUnit { micros: 1e6, name: "s" },
             s if s <= 72_000_000_000 => TimeUnit { micros: 60e6, name: "min" },
@@ -167,14 +167,14 @@ impl TimeUnit {
         }
     }
 
-    pub fn of(self, us: u64) -> f64 {
+    pub(crate) fn of(self, us: u64) -> f64 {
         us as f64 / self.micros
     }
 }
 
 /// A number for an axis or a legend: thousands grouped, at most three decimals, no trailing
 /// zeros, no exponent.
-pub fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     if !v.is_finite() {
         return v.to_string();
     }
@@ -197,29 +197,29 @@ pub fn number(v: f64) -> String {
     if frac.is_empty() { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac}") }
 }
 
-pub fn count(n: u64) -> String {
+pub(crate) fn count(n: u64) -> String {
     number(n as f64)
 }
 
 /// "1 instance", "3,400 instances".
-pub fn plural(n: u64, noun: &str) -> String {
+pub(crate) fn plural(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", count(n), if n == 1 { "" } else { "s" })
 }
 
 /// How a chart's title names the run: the scenario and its seed.
-pub fn title_name(meta: &RunMeta) -> String {
+pub(crate) fn title_name(meta: &RunMeta) -> String {
     format!("{} (seed {})", meta.scenario, meta.seed)
 }
 
 /// A range that leaves a little room above the highest value and is never empty.
-pub fn upper(max: f64) -> f64 {
+pub(crate) fn upper(max: f64) -> f64 {
     if max > 0.0 { max * 1.05 } else { 1.0 }
 }
 
 /// Draws the axes the same way on every chart: named, numbers as [`number`] writes them, a faint
 /// grid. Without `y_desc` the y axis has neither labels nor grid (the Gantt chart labels its rows
 /// itself).
-pub fn draw_axes<'a, DB: DrawingBackend + 'a>(
+pub(crate) fn draw_axes<'a, DB: DrawingBackend + 'a>(
     chart: &mut Plot<'a, DB>,
     x_desc: &str,
     y_desc: Option<&str>,
@@ -240,7 +240,7 @@ pub fn draw_axes<'a, DB: DrawingBackend + 'a>(
 }
 
 /// Draws the legend of the series that have labels.
-pub fn draw_legend<'a, DB: DrawingBackend + 'a>(
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Plot<'a, DB>,
     position: SeriesLabelPosition,
 ) -> DrawResult<DB> {
@@ -254,19 +254,19 @@ pub fn draw_legend<'a, DB: DrawingBackend + 'a>(
 }
 
 /// A legend swatch for a solid line.
-pub fn line_swatch(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+pub(crate) fn line_swatch(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style)
 }
 
 /// A legend swatch for a dashed line.
-pub fn dashed_swatch(
+pub(crate) fn dashed_swatch(
     style: ShapeStyle,
 ) -> impl Fn((i32, i32)) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
     move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 24, y)], 5, 3, style)
 }
 
 /// A row of colour swatches with their names, centred on `area`.
-pub fn legend_strip<DB: DrawingBackend>(area: &Area<DB>, items: &[(String, RGBColor)]) -> DrawResult<DB> {
+pub(crate) fn legend_strip<DB: DrawingBackend>(area: &Area<DB>, items: &[(String, RGBColor)]) -> DrawResult<DB> {
     let style = text(TEXT_SIZE);
     let swatch = 14i32;
     let gap = 26i32;
@@ -287,7 +287,11 @@ pub fn legend_strip<DB: DrawingBackend>(area: &Area<DB>, items: &[(String, RGBCo
 }
 
 /// A legend as a list of lines, one `row_px` high each, indented to the plot.
-pub fn legend_list<DB: DrawingBackend>(area: &Area<DB>, items: &[(String, RGBColor)], row_px: u32) -> DrawResult<DB> {
+pub(crate) fn legend_list<DB: DrawingBackend>(
+    area: &Area<DB>,
+    items: &[(String, RGBColor)],
+    row_px: u32,
+) -> DrawResult<DB> {
     let style = text(TEXT_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
     for (i, (label, colour)) in items.iter().enumerate() {
         let y = (row_px as i32) * i as i32 + row_px as i32 / 2;
@@ -298,7 +302,7 @@ pub fn legend_list<DB: DrawingBackend>(area: &Area<DB>, items: &[(String, RGBCol
 }
 
 /// A sentence in the middle of an empty plotting area, saying why it is empty.
-pub fn note<DB: DrawingBackend>(area: &Area<DB>, message: &str) -> DrawResult<DB> {
+pub(crate) fn note<DB: DrawingBackend>(area: &Area<DB>, message: &str) -> DrawResult<DB> {
     let (w, h) = area.dim_in_pixel();
     area.draw(&Text::new(
         message.to_owned(),

@@ -31,15 +31,22 @@ const CANDIDATES_PER_PATH: usize = 2 * GANTT_ROWS;
 /// What a run was, as its `summary.json` tells: the charts' titles and reference lines.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunMeta {
+    /// The scenario's name (`scenario`).
     pub scenario: String,
+    /// The scenario's `seed`.
     pub seed: u64,
+    /// The time of the last state change (`sim_end_s`).
     pub sim_end: SimTime,
+    /// The quota limit (`quota_max_cvms`), drawn as a reference line; `None` without a limit.
     pub quota_limit: Option<u64>,
+    /// The jobs, in the order of `summary.json`'s `jobs` (the scenario's).
     pub jobs: Vec<JobMeta>,
 }
 
+/// A job as `summary.json`'s `jobs` lists it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobMeta {
+    /// The job's id (`job-` + 8 characters).
     pub id: String,
     /// When a TerminateJob for it was accepted.
     pub terminate_requested: Option<SimTime>,
@@ -86,9 +93,13 @@ impl RunMeta {
 pub struct InstanceRow {
     /// Position of the instance's job in the scenario (and in `summary.json`'s `jobs`).
     pub job: u32,
+    /// The `path` column.
     pub path: TerminationPath,
+    /// `terminate_requested_s`: when the accepted request that covers the instance arrived.
     pub requested: Option<SimTime>,
+    /// `terminated_s`: when the instance became `FAILED` by that request.
     pub terminated: Option<SimTime>,
+    /// `released_s`: when its CVM became `TERMINATED` and the quota was freed.
     pub released: Option<SimTime>,
 }
 
@@ -172,6 +183,7 @@ impl InstanceLog {
         })
     }
 
+    /// The log's size in bytes.
     pub fn len_bytes(&self) -> usize {
         self.bytes.len()
     }
@@ -181,14 +193,18 @@ impl InstanceLog {
 /// doubles the stride whenever more than `CANDIDATES_PER_PATH` are kept.
 #[derive(Clone, Debug, Default)]
 pub struct Thinned {
+    /// How many items were offered, kept or not.
     pub seen: u64,
     stride: u64,
     kept: Vec<(u64, Candidate)>,
 }
 
+/// An instance that may be drawn in the Gantt chart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Candidate {
+    /// Position of its row in `instances.csv` (the global task instance index).
     pub instance: u32,
+    /// Its `terminate_requested_s`, marked on its Gantt row.
     pub requested: Option<SimTime>,
 }
 
@@ -218,13 +234,19 @@ impl Thinned {
 
 /// Counts of one action's calls in one second: accepted, rate-limited, other errors.
 pub type CallCounts = [u64; 3];
+/// Index in [`CallCounts`] of the calls answered without an error.
 pub const ACCEPTED: usize = 0;
+/// Index in [`CallCounts`] of the calls answered `RequestLimitExceeded`.
 pub const RATE_LIMITED: usize = 1;
+/// Index in [`CallCounts`] of the calls answered with any other error.
 pub const OTHER_ERROR: usize = 2;
 
+/// The calls of one action, from `requests.csv`.
 #[derive(Clone, Debug)]
 pub struct ActionCalls {
+    /// The `action` column, e.g. `TerminateJob`.
     pub action: String,
+    /// Counts by the whole second of `sent_s`; seconds without a call are absent.
     pub per_second: BTreeMap<u64, CallCounts>,
 }
 
@@ -241,6 +263,7 @@ pub enum CancelGroup {
 }
 
 impl CancelGroup {
+    /// Every group, in the order of the chart's lines and of [`ChartData::cancel_latency`].
     pub const ALL: [CancelGroup; 3] = [CancelGroup::Dlc, CancelGroup::TatUndelivered, CancelGroup::TatRunning];
 
     /// From a row's `service` and `final_state`; `None` for a service termsim does not write.
@@ -253,6 +276,7 @@ impl CancelGroup {
         }
     }
 
+    /// The group's name in the chart's legend.
     pub fn label(self) -> &'static str {
         match self {
             CancelGroup::Dlc => "DLC task",
@@ -265,18 +289,28 @@ impl CancelGroup {
 /// Everything the charts are drawn from but the run's summary. See the module docs.
 #[derive(Clone, Debug)]
 pub struct ChartData {
+    /// Instance state changes from `timeline.csv`; `None` when they are not kept (no timeline).
     pub log: Option<InstanceLog>,
+    /// Calls per action, in the order the actions were first seen.
     pub calls: Vec<ActionCalls>,
+    /// CVMs alive over time (µs), from `occupancy.csv`.
     pub cvms_alive: StepSeries,
+    /// Quota in use over time (µs), from `occupancy.csv`.
     pub quota_in_use: StepSeries,
+    /// The time of the last `occupancy.csv` row.
     pub last_occupancy_change: SimTime,
+    /// How many `instances.csv` rows were read.
     pub instances: u64,
     /// The first instance of each job that has instances, in job order: (job, first instance).
     pub job_starts: Vec<(u32, u32)>,
     /// Termination and release latencies (µs) by path, in `TerminationPath::ALL` order.
     pub termination_latency: Vec<Vec<u64>>,
+    /// Release latencies (µs), likewise by path.
     pub release_latency: Vec<Vec<u64>>,
+    /// `terminated_s` (µs) of every instance that has one after a request, in row order: the
+    /// cumulative terminations of the progress chart.
     pub terminated_at: Vec<u64>,
+    /// The Gantt sample's candidates by path, in `TerminationPath::ALL` order.
     pub by_path: Vec<Thinned>,
     /// Cancel latencies (µs) by [`CancelGroup`], in `CancelGroup::ALL` order; `None` when the
     /// run has no `cancellations.csv` (no DLC task, no TAT invocation).

@@ -12,7 +12,7 @@ use super::sample::GanttGroup;
 
 const ROW_PX: u32 = 5;
 
-pub struct Gantt<'a> {
+pub(super) struct Gantt<'a> {
     pub meta: &'a RunMeta,
     pub groups: &'a [GanttGroup],
     pub instances: u64,

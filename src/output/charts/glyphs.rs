@@ -11,13 +11,13 @@ use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind};
 
-pub struct TrueText<B> {
+pub(super) struct TrueText<B> {
     inner: B,
     font: FontRef<'static>,
 }
 
 impl<B> TrueText<B> {
-    pub fn new(inner: B, font: FontRef<'static>) -> Self {
+    pub(super) fn new(inner: B, font: FontRef<'static>) -> Self {
         TrueText { inner, font }
     }
 }

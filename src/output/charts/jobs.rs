@@ -13,7 +13,7 @@ const MAX_JOBS: usize = canvas::SERIES.len();
 /// The legend is a list under the plot, where it cannot hide a line.
 const LEGEND_ROW_PX: u32 = 24;
 
-pub struct JobTermination<'a> {
+pub(super) struct JobTermination<'a> {
     pub meta: &'a RunMeta,
     pub jobs: &'a [JobProgress],
 }

@@ -17,14 +17,14 @@ use crate::output::summary::percentile;
 const CDF_POINTS: usize = 600;
 
 /// One line of a CDF chart.
-pub struct CdfLine<'a> {
+pub(super) struct CdfLine<'a> {
     pub name: &'static str,
     pub colour: RGBColor,
     /// Latencies (µs), sorted.
     pub sorted: &'a [u64],
 }
 
-pub struct LatencyCdf<'a> {
+pub(super) struct LatencyCdf<'a> {
     pub meta: &'a RunMeta,
     /// The file name, without extension.
     pub file: &'static str,
@@ -49,7 +49,7 @@ pub struct LatencyCdf<'a> {
 impl<'a> LatencyCdf<'a> {
     /// The termination or release CDF, by path: `by_path` holds sorted latencies in
     /// `TerminationPath::ALL` order.
-    pub fn of_paths(meta: &'a RunMeta, termination: bool, by_path: &'a [Vec<u64>]) -> Self {
+    pub(super) fn of_paths(meta: &'a RunMeta, termination: bool, by_path: &'a [Vec<u64>]) -> Self {
         let lines = TerminationPath::ALL
             .into_iter()
             .filter(|&p| !by_path[p as usize].is_empty())
@@ -76,7 +76,7 @@ impl<'a> LatencyCdf<'a> {
 
     /// The cancellation CDF, by [`CancelGroup`]: `by_group` holds sorted latencies in
     /// `CancelGroup::ALL` order.
-    pub fn of_cancellations(meta: &'a RunMeta, by_group: &'a [Vec<u64>]) -> Self {
+    pub(super) fn of_cancellations(meta: &'a RunMeta, by_group: &'a [Vec<u64>]) -> Self {
         let lines = CancelGroup::ALL
             .into_iter()
             .filter(|&g| !by_group[g as usize].is_empty())

@@ -7,7 +7,7 @@ use super::canvas::{self, Area, Chart, DrawResult, TimeUnit, count, text};
 use super::data::RunMeta;
 use super::series::StepSeries;
 
-pub struct Progress<'a> {
+pub(super) struct Progress<'a> {
     pub meta: &'a RunMeta,
     pub terminated: &'a StepSeries,
     pub cvms_alive: &'a StepSeries,

@@ -9,7 +9,7 @@ use super::data::{ChartData, GANTT_ROWS, InstanceLog, RunMeta};
 use super::series::StepSeries;
 
 /// Paths in the order the Gantt chart stacks them: terminated instances first.
-pub const GANTT_PATH_ORDER: [TerminationPath; 7] = [
+pub(super) const GANTT_PATH_ORDER: [TerminationPath; 7] = [
     TerminationPath::Immediate,
     TerminationPath::Bypass,
     TerminationPath::Cvm,
@@ -20,7 +20,7 @@ pub const GANTT_PATH_ORDER: [TerminationPath; 7] = [
 ];
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct GanttRow {
+pub(super) struct GanttRow {
     pub instance: u32,
     pub path: TerminationPath,
     pub requested: Option<SimTime>,
@@ -29,7 +29,7 @@ pub struct GanttRow {
 
 /// One path's block of rows in the Gantt chart.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GanttGroup {
+pub(super) struct GanttGroup {
     pub path: TerminationPath,
     /// Instances that took this path in the whole run.
     pub total: u64,
@@ -38,7 +38,7 @@ pub struct GanttGroup {
 
 /// A job that received a TerminateJob, and how many of its instances were final when.
 #[derive(Clone, Debug)]
-pub struct JobProgress {
+pub(super) struct JobProgress {
     pub job: u32,
     pub instances: u64,
     pub requested: SimTime,
@@ -50,7 +50,7 @@ pub struct JobProgress {
 
 /// Shares `slots` among groups of the given sizes, as evenly as their sizes allow (max-min
 /// fair): every non-empty group gets at least one slot when there are enough slots.
-pub fn allocate(sizes: &[u64], slots: usize) -> Vec<usize> {
+pub(super) fn allocate(sizes: &[u64], slots: usize) -> Vec<usize> {
     let mut given = vec![0usize; sizes.len()];
     let mut left = slots;
     loop {
@@ -72,7 +72,7 @@ pub fn allocate(sizes: &[u64], slots: usize) -> Vec<usize> {
 
 /// The Gantt sample: up to [`GANTT_ROWS`] instances, every path that occurred represented,
 /// evenly spaced by position within each path.
-pub fn gantt_sample(data: &ChartData) -> Vec<GanttGroup> {
+pub(super) fn gantt_sample(data: &ChartData) -> Vec<GanttGroup> {
     let sizes: Vec<u64> = GANTT_PATH_ORDER.iter().map(|&p| data.by_path[p as usize].seen).collect();
     let slots = allocate(&sizes, GANTT_ROWS);
     GANTT_PATH_ORDER
@@ -93,7 +93,12 @@ pub fn gantt_sample(data: &ChartData) -> Vec<GanttGroup> {
 
 /// Reads the log once: fills the groups' state histories and returns the progress of every job
 /// a TerminateJob was accepted for.
-pub fn read_log(log: &InstanceLog, data: &ChartData, meta: &RunMeta, groups: &mut [GanttGroup]) -> Vec<JobProgress> {
+pub(super) fn read_log(
+    log: &InstanceLog,
+    data: &ChartData,
+    meta: &RunMeta,
+    groups: &mut [GanttGroup],
+) -> Vec<JobProgress> {
     const NONE: u32 = u32::MAX;
     let instances = data.instances as usize;
     // Flat tables rather than hash maps: this loop sees every instance state change of the run.

@@ -26,7 +26,7 @@ impl Bucket {
 }
 
 /// A piecewise-constant value over time (a count of CVMs, of instances final, …), starting at 0,
-/// kept as at most [`BUCKETS`] time buckets holding the lowest, highest and last value seen in
+/// kept as at most `BUCKETS` time buckets holding the lowest, highest and last value seen in
 /// each. Buckets start one microsecond wide and double (merging pairs) whenever a change falls
 /// past the last one: integer arithmetic only, so the same changes give the same buckets.
 ///
