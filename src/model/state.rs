@@ -39,6 +39,7 @@ impl InstanceState {
     ];
 
     /// The name in the outputs and the API, e.g. `FAILED_INTERRUPTED`.
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             InstanceState::Submitted => "SUBMITTED",
@@ -100,6 +101,7 @@ pub enum CvmState {
 
 impl CvmState {
     /// The name in `timeline.csv`, e.g. `SHUTTING_DOWN`.
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             CvmState::Pending => "PENDING",
@@ -154,6 +156,7 @@ impl TerminationPath {
     }
 
     /// The name in `instances.csv` and `summary.json`, e.g. `no_op`.
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             TerminationPath::None => "none",
@@ -188,6 +191,7 @@ pub enum DlcState {
 
 impl DlcState {
     /// The name timeline rows use.
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             DlcState::Queued => "QUEUED",
@@ -246,6 +250,7 @@ pub enum TatTaskState {
 
 impl TatTaskState {
     /// The name in `timeline.csv` and `cancellations.csv`, e.g. `DELIVER_DELAYED`.
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             TatTaskState::Pending => "PENDING",
@@ -303,6 +308,7 @@ pub enum InvocationStatus {
 
 impl InvocationStatus {
     /// The name in `timeline.csv`, e.g. `PARTIAL_CANCELLED`.
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             InvocationStatus::Pending => "PENDING",
@@ -336,6 +342,7 @@ pub enum State {
 
 impl State {
     /// The name in `timeline.csv`.
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             State::Instance(s) => s.as_str(),
@@ -426,6 +433,7 @@ pub enum Cause {
 
 impl Cause {
     /// The name in `timeline.csv`, e.g. `cvm_creating`.
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::Submitted => "submitted",

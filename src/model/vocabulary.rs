@@ -28,6 +28,7 @@ impl Action {
     }
 
     /// The action's name on the wire and in `requests.csv`.
+    #[inline]
     pub const fn as_str(self) -> &'static str {
         match self {
             Action::TerminateTaskInstance => "TerminateTaskInstance",
@@ -105,6 +106,7 @@ impl ErrorCode {
     ];
 
     /// The code's name on the wire and in `requests.csv`, e.g. `ResourceNotFound.Job`.
+    #[inline]
     pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InternalError => "InternalError",
