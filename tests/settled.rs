@@ -705,3 +705,55 @@ fn the_model_refuses_a_hand_built_configuration_it_cannot_represent_or_finish() 
         Some(ConfigError::Loops("job-aaaaaaaa".into()))
     );
 }
+
+// ---- §1.7c Order within one instant ----
+
+#[test]
+fn a_cvm_created_at_the_instant_a_terminate_is_sent_is_terminated_by_the_cvm_path() {
+    // CVM PENDING from 2 s, RUNNING at 92 s; the terminate sent at 92 s sees it RUNNING (the
+    // model's state changes of an instant run before its calls): terminate call at 92, CVM
+    // TERMINATED and instance FAILED at 102. Were the call first, it would go to the bypass.
+    let (o, _) = run(&scenario(json!({ "clients": [tti("92s", json!([0]))] })));
+    assert_eq!(row(o.instance(0)), ("FAILED", "cvm", s(92.0), s(102.0), s(102.0)));
+}
+
+#[test]
+fn a_retry_due_at_the_instant_of_its_answer_goes_before_a_later_clients_call() {
+    // Answers take 0 s and every call that passes the limit gets InternalError. Client 0's call
+    // at 5 s errs, its retry is due at 5 s (backoff 0) and keeps its call's place: it takes the
+    // second slot of the second [5 s, 6 s), and client 1's call is over the limit of 2.
+    let (_, rec) = run(&scenario(json!({
+        "backend": { "api": { "internal_error_rate": 1.0 } },
+        "clients": [
+            { "type": "terminate_job", "at": "5s", "job": "job-aaaaaaaa",
+              "retry": { "max_attempts": 2, "base": "0s", "jitter": "none" } },
+            { "type": "terminate_job", "at": "5s", "job": "job-aaaaaaaa" }
+        ]
+    })));
+    let calls: Vec<(u32, u32, &str)> =
+        rec.requests.iter().map(|r| (r.client, r.attempt, r.error.map_or("ok", |e| e.as_str()))).collect();
+    assert_eq!(calls, vec![(0, 1, "InternalError"), (0, 2, "InternalError"), (1, 1, "RequestLimitExceeded")]);
+}
+
+#[test]
+fn a_trace_gives_the_run_of_the_same_calls_made_by_scripted_clients() {
+    // DLC task QUEUED at 0, INITIALIZING at 1, RUNNING at 2 (for 10 min). CancelTask at 3 s is
+    // accepted: CANCELLED at 5 s. The second CancelTask at 5 s runs after that state change of
+    // its instant and finds the task finished, whether it is a trace row or a client.
+    let dlc = json!({ "tasks": [ { "id": "4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564", "submit_at": "0s",
+        "queued": "1s", "initializing": "1s", "running": "10m", "writing_data": "1s", "cancel_delay": "2s" } ] });
+    let cancel =
+        |at: &str| json!({ "type": "cancel_task", "at": at, "task_id": "4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564" });
+    let (_, scripted) = run(&scenario(json!({ "dlc": dlc, "clients": [cancel("3s"), cancel("5s")] })));
+    let trace = "at_s,account,action,job_id,task_name,index,task_id,invocation_id,instance_ids\n\
+                 3,,CancelTask,,,,4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564,,\n\
+                 5,,CancelTask,,,,4ad30ca9-8b0e-499f-b4e1-d6e43ba0e564,,\n";
+    let (_, traced) = run_beside(
+        &scenario(json!({ "dlc": dlc, "clients": [ { "type": "trace", "csv": "calls.csv" } ] })),
+        &[("calls.csv", trace)],
+    );
+    let expected = vec![(3.0, 1, "ok"), (5.0, 1, "InvalidParameter.TaskAlreadyFinished")];
+    assert_eq!(scripted.calls(), expected);
+    assert_eq!(traced.calls(), expected);
+    assert_eq!(scripted.rows, traced.rows, "the same timeline");
+}

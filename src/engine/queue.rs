@@ -13,6 +13,9 @@ pub trait EventQueue<E> {
     fn push(&mut self, time: SimTime, event: E);
     /// Removes the next event and returns it with its time; `None` when none is pending.
     fn pop(&mut self) -> Option<(SimTime, E)>;
+    /// The time of the event the next [`pop`](EventQueue::pop) returns; `None` when none is
+    /// pending.
+    fn next_time(&mut self) -> Option<SimTime>;
     /// How many events are pending.
     fn len(&self) -> usize;
     /// Whether no event is pending.
@@ -314,6 +317,18 @@ impl<E: Copy> EventQueue<E> for RadixQueue<E> {
         self.front.pop().map(|(time, event)| (SimTime(time), event))
     }
 
+    fn next_time(&mut self) -> Option<SimTime> {
+        if self.front.is_empty() && self.late.is_empty() && !self.refill_front() {
+            return None;
+        }
+        let front = self.front.last().map(|&(time, _)| time);
+        let time = match (front, self.late.peek_time()) {
+            (Some(front), Some(late)) => front.min(late),
+            (front, late) => front.or(late)?,
+        };
+        Some(SimTime(time))
+    }
+
     fn len(&self) -> usize {
         self.len
     }
@@ -371,6 +386,10 @@ impl<E> EventQueue<E> for HeapQueue<E> {
         self.heap.pop().map(|Reverse(e)| (SimTime(e.time), e.event))
     }
 
+    fn next_time(&mut self) -> Option<SimTime> {
+        self.peek_time().map(SimTime)
+    }
+
     fn len(&self) -> usize {
         self.heap.len()
     }
@@ -425,7 +444,9 @@ mod tests {
                 push(queue, &mut rng, now);
             }
             if pushes == 0 {
+                let next = queue.next_time();
                 if let Some((t, e)) = queue.pop() {
+                    assert_eq!(next, Some(t), "next_time names the time of the next pop");
                     now = t.0;
                     popped.push((t, e));
                 }
@@ -434,6 +455,7 @@ mod tests {
         while let Some((t, e)) = queue.pop() {
             popped.push((t, e));
         }
+        assert_eq!(queue.next_time(), None);
         assert!(queue.is_empty());
         popped
     }

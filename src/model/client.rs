@@ -11,16 +11,20 @@
 //! errors are final; a client without `retry` makes one attempt per call.
 //!
 //! All calls go through one agenda ordered by (time, client position in the file, position of
-//! the call in the client's list), woken by a single engine event: calls due at the same instant
-//! are sent in the order the clients appear in the scenario, and a client's in list order,
-//! retries included. So a trace's rows go as the same calls made by one client each would.
+//! the call in the client's list), woken by a single engine event. A wake-up sends one call, and
+//! only when no event of the model is left due at that instant; otherwise, and after each call,
+//! it is scheduled again at the same instant, behind those events (the state changes of the
+//! instant, and what the call scheduled for it, such as a retry's answer). Calls due at the same instant thus go after the instant's state changes,
+//! in the order the clients appear in the scenario and a client's in list order, and a retry due
+//! at the instant of its answer keeps its call's place before later clients' calls. So a trace's
+//! rows go as the same calls made by one client each would.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 use rand::RngExt;
 
-use crate::engine::{SimTime, Stream, Streams};
+use crate::engine::{EventQueue, SimTime, Stream, Streams};
 
 use super::config::{CallRef, ClientKind, Config, Jitter, Retry};
 use super::target::{Catalog, Named, Request, Resolver};
@@ -50,8 +54,10 @@ enum Requests {
 
 pub(super) struct Clients {
     agenda: BinaryHeap<Due>,
-    /// The earliest wake-up event scheduled, if any.
+    /// When the live wake-up is due, if one is scheduled.
     wake_at: Option<SimTime>,
+    /// The token of the live wake-up: one scheduled earlier is void.
+    wake_token: u32,
     clients: Vec<ClientRuntime>,
     /// `(client, target, attempt)` of the retryable answers on their way to a client.
     answers: Parked,
@@ -128,6 +134,7 @@ impl Clients {
         Clients {
             agenda: BinaryHeap::new(),
             wake_at: None,
+            wake_token: 0,
             clients,
             answers: Parked::default(),
             selections: resolver.into_selections(),
@@ -163,29 +170,45 @@ impl<R: Recorder> Model<R> {
         let c = &mut self.clients;
         c.agenda.push(Reverse((at, client, target, attempt)));
         if c.wake_at.is_none_or(|w| at < w) {
-            c.wake_at = Some(at);
-            self.schedule_at(at, Event::ClientWake);
+            self.wake_clients_at(at);
         }
     }
 
-    pub(super) fn client_wake(&mut self) {
-        let now = self.now;
-        if self.clients.wake_at == Some(now) {
-            self.clients.wake_at = None;
+    /// Sends the next call due now, if the model has no event left due now: the model's state
+    /// changes of an instant go before its calls (SPEC §1.7c), so the wake-up otherwise comes
+    /// back after them. After a call, the next one due now waits in turn behind the events that
+    /// call scheduled for this instant, such as a retry's answer, which then keeps its call's
+    /// place on the agenda.
+    pub(super) fn client_wake(&mut self, token: u32) {
+        if token != self.clients.wake_token {
+            return; // superseded by an earlier wake-up, which has run
         }
-        while let Some(&Reverse((at, client, target, attempt))) = self.clients.agenda.peek() {
-            if at > now {
-                break;
+        let now = self.now;
+        self.clients.wake_at = None;
+        // Only the model's events are pending besides the live wake-up.
+        if self.queue.next_time() == Some(now) {
+            self.wake_clients_at(now);
+            return;
+        }
+        if let Some(&Reverse((at, client, target, attempt))) = self.clients.agenda.peek() {
+            if at <= now {
+                self.clients.agenda.pop();
+                self.send(client, target, attempt);
             }
-            self.clients.agenda.pop();
-            self.send(client, target, attempt);
         }
         if let Some(&Reverse((at, ..))) = self.clients.agenda.peek() {
             if self.clients.wake_at.is_none_or(|w| at < w) {
-                self.clients.wake_at = Some(at);
-                self.schedule_at(at, Event::ClientWake);
+                self.wake_clients_at(at);
             }
         }
+    }
+
+    fn wake_clients_at(&mut self, at: SimTime) {
+        let c = &mut self.clients;
+        c.wake_at = Some(at);
+        c.wake_token = c.wake_token.wrapping_add(1);
+        let token = c.wake_token;
+        self.schedule_at(at, Event::ClientWake(token));
     }
 
     fn send(&mut self, client: u32, target: u32, attempt: u32) {

@@ -32,7 +32,8 @@ pub(super) enum Event {
     },
     BypassTick(u32),
     WalkStep(u32),
-    ClientWake,
+    /// The clients' wake-up with this token; only the latest one scheduled is live.
+    ClientWake(u32),
     /// A retryable error reached a client that retries: the slot of its details in the
     /// clients' table of pending answers.
     Answer(u32),
@@ -70,7 +71,7 @@ impl From<Event> for Queued {
             Event::RunInterrupted { instance, generation } => (7, instance, generation),
             Event::BypassTick(c) => (8, 0, c),
             Event::WalkStep(w) => (9, 0, w),
-            Event::ClientWake => (10, 0, 0),
+            Event::ClientWake(token) => (10, 0, token),
             Event::Answer(slot) => (11, 0, slot),
             Event::DlcSubmitted(t) => (12, 0, t),
             Event::DlcStageDone(t) => (13, 0, t),
@@ -101,7 +102,7 @@ impl From<Queued> for Event {
             7 => Event::RunInterrupted { instance, generation: index },
             8 => Event::BypassTick(index),
             9 => Event::WalkStep(index),
-            10 => Event::ClientWake,
+            10 => Event::ClientWake(index),
             11 => Event::Answer(index),
             12 => Event::DlcSubmitted(index),
             13 => Event::DlcStageDone(index),
@@ -122,7 +123,7 @@ mod tests {
     fn every_event_survives_packing_at_the_extremes_of_its_fields() {
         let last_instance = MAX_INSTANCES - 1;
         let mut events = vec![Event::CvmCallTurn(CallKind::Create), Event::CvmCallTurn(CallKind::Terminate)];
-        events.push(Event::ClientWake);
+
         for n in [0, 1, 0x8000_0000, u32::MAX] {
             events.extend([
                 Event::JobSubmitted(n),
@@ -133,6 +134,7 @@ mod tests {
                 Event::BypassTick(n),
                 Event::WalkStep(n),
                 Event::Answer(n),
+                Event::ClientWake(n),
                 Event::DlcSubmitted(n),
                 Event::DlcStageDone(n),
                 Event::DlcCancelDone(n),

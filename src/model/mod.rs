@@ -26,9 +26,13 @@
 //! API call to a [`Recorder`]; it never touches a file.
 //!
 //! # Order within an instant
-//! Events due at the same microsecond run in the order they were scheduled. A client schedules
-//! its next call when it sends the current one; calls of different clients due at the same
-//! instant are sent in the order the clients appear in the scenario.
+//! The model's events due at the same microsecond run in the order they were scheduled. Client
+//! calls come after them: every state change of an instant runs before any call due at that
+//! instant, so a call sees the settled state of its instant, and the model's events a call
+//! schedules for the same instant run before the next call. Calls due together go by client in
+//! file order, then by their place in the client's list (or trace), a retry keeping the place of
+//! the call it retries ([`client`]). This is a property of the event order, not of a kind of
+//! client: a trace and the same calls made by scripted clients give the same run.
 
 pub mod api;
 pub mod bypass;
@@ -333,7 +337,9 @@ impl<R: Recorder> Model<R> {
         self.run_with_progress(u64::MAX, |_, _| {})
     }
 
-    /// As [`Model::run`], calling `progress(now, events)` every `every` events.
+    /// As [`Model::run`], calling `progress(now, events)` every `every` events. Never inlined,
+    /// so that profilers can count the event loop alone (`--toggle-collect=*run_with_progress*`).
+    #[inline(never)]
     pub fn run_with_progress(&mut self, every: u64, mut progress: impl FnMut(SimTime, u64)) -> Result<(), RunError> {
         let horizon = self.cfg.horizon;
         let mut instant_started_at_event = 0;
@@ -392,7 +398,7 @@ impl<R: Recorder> Model<R> {
             Event::RunInterrupted { instance, generation } => self.run_interrupted(instance, generation),
             Event::BypassTick(c) => self.bypass_tick(c),
             Event::WalkStep(w) => self.walk_step(w),
-            Event::ClientWake => self.client_wake(),
+            Event::ClientWake(token) => self.client_wake(token),
             Event::Answer(slot) => self.answer(slot),
             Event::DlcSubmitted(t) => self.dlc_submitted(t),
             Event::DlcStageDone(t) => self.dlc_stage_done(t),
