@@ -757,3 +757,39 @@ fn a_trace_gives_the_run_of_the_same_calls_made_by_scripted_clients() {
     assert_eq!(traced.calls(), expected);
     assert_eq!(scripted.rows, traced.rows, "the same timeline");
 }
+
+// ---- The schema states the per-field rules validate applies ----
+
+#[test]
+fn the_schema_refuses_what_validate_refuses_field_by_field() {
+    let o = Command::new(env!("CARGO_BIN_EXE_termsim")).arg("schema").output().expect("termsim runs");
+    let schema: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let defs = &schema["$defs"];
+    let minimum = |v: &Value| v["minimum"].as_u64();
+    assert_eq!(schema["properties"]["jobs"]["minItems"], 1);
+    assert_eq!(defs["JobFile"]["properties"]["tasks"]["minItems"], 1);
+    assert_eq!(minimum(&defs["TaskFile"]["properties"]["instances"]), Some(1));
+    assert_eq!(defs["TaskFile"]["properties"]["retry_count"]["maximum"], 100);
+    assert_eq!(minimum(&defs["EnvironmentFile"]["properties"]["nodes"]), Some(1));
+    assert_eq!(minimum(&defs["QuotaFile"]["properties"]["max_cvms"]), Some(1));
+    assert_eq!(minimum(&defs["JobTerminationFile"]["properties"]["workers"]), Some(1));
+    assert_eq!(minimum(&defs["RetryFile"]["properties"]["max_attempts"]), Some(1));
+    for action in ["TerminateTaskInstance", "TerminateJob", "CancelTask", "CancelInvocation"] {
+        assert_eq!(minimum(&defs["LimitsFile"]["properties"][action]), Some(1), "{action}");
+    }
+    assert_eq!(defs["TatInvocationFile"]["properties"]["instances"]["minItems"], 1);
+    assert_eq!(defs["ClientFile"]["properties"]["instances"]["minItems"], 1);
+    assert!(schema["properties"]["horizon"]["description"].as_str().unwrap().contains("must be positive"));
+}
+
+#[test]
+fn an_explicit_empty_instance_list_on_a_cancel_invocation_client_is_bad_input() {
+    let mut s = base();
+    s["tat"] = json!({ "invocations": [ { "id": "inv-aaaaaaaa", "instances": ["ins-aaaaaaaa"] } ] });
+    s["clients"] =
+        json!([ { "type": "cancel_invocation", "at": "1s", "invocation": "inv-aaaaaaaa", "instances": [] } ]);
+    let message = refusal(&s).expect("refused");
+    assert!(message.contains("clients[0].instances") && message.contains("leave `instances` out"), "{message}");
+    s["clients"][0].as_object_mut().unwrap().remove("instances");
+    assert_eq!(refusal(&s), None, "left out, it means every task");
+}

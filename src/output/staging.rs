@@ -1,6 +1,10 @@
 //! Results are written to a hidden folder beside the target and renamed into place when
 //! complete, so an interrupted or failed run never leaves half-written results under the
 //! target's name.
+//!
+//! The hidden folder is `.NAME.tmp-PID`. A run that fails removes it; one that is killed cannot,
+//! so the next run for the same target removes the hidden folders of processes that no longer
+//! exist (a folder whose process is alive is another run's, and is left alone).
 
 use std::fs;
 use std::io;
@@ -43,6 +47,7 @@ impl StagedDir {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent)?;
+        remove_abandoned(&parent, name);
         let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         if staging.exists() {
             fs::remove_dir_all(&staging)?;
@@ -71,10 +76,67 @@ impl StagedDir {
     }
 }
 
+/// Removes the staging folders (and their `.old` companions) that killed runs left for `name`
+/// in `parent`. Best effort: a folder that cannot be read or removed stays.
+fn remove_abandoned(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else { continue };
+        let Ok(pid) = rest.strip_suffix(".old").unwrap_or(rest).parse::<u32>() else { continue };
+        if pid != std::process::id() && !process_exists(pid) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` exists (signal 0 checks without sending anything). Where that cannot
+/// be asked, every process is taken to exist, so nothing is removed.
+fn process_exists(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else { return true };
+        // SAFETY: kill with signal 0 sends nothing; it only reports whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        alive || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
 impl Drop for StagedDir {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.staging);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_staging_folder_left_by_a_killed_run_is_removed_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        // Process ids never reach 999,999,999 (Linux caps them at 2^22); process 1 always runs.
+        let dead = dir.path().join(".out.tmp-999999999");
+        let dead_old = dir.path().join(".out.tmp-999999999.old");
+        let alive = dir.path().join(".out.tmp-1");
+        let other = dir.path().join(".other.tmp-999999999");
+        for d in [&dead, &dead_old, &alive, &other] {
+            fs::create_dir(d).unwrap();
+            fs::write(d.join("timeline.csv"), "half").unwrap();
+        }
+        let staged = StagedDir::create(&dir.path().join("out")).unwrap();
+        assert!(!dead.exists() && !dead_old.exists(), "a dead run's folders are removed");
+        assert!(alive.exists(), "a live process's folder is left alone");
+        assert!(other.exists(), "another target's folder is left alone");
+        let out = staged.commit().unwrap();
+        assert!(out.is_dir());
     }
 }

@@ -57,9 +57,15 @@ pub(super) fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, catalog: Catalog
             ClientType::TerminateJob => ClientKind::TerminateJob { at, job: required(c.job.as_ref(), "job")? },
             ClientType::CancelTask => ClientKind::CancelTask { at, task_id: required(c.task_id.as_ref(), "task_id")? },
             ClientType::CancelInvocation => ClientKind::CancelInvocation {
+                // SPEC 1.7c: an empty list names no instance; leaving it out means all.
+                instances: {
+                    ctx.check(c.instances.as_ref().is_none_or(|ids| !ids.is_empty()), &cp.key("instances"), || {
+                        "an empty list names no instance: leave `instances` out to cancel every task".into()
+                    })?;
+                    c.instances.clone()
+                },
                 at,
                 invocation: required(c.invocation.as_ref(), "invocation")?,
-                instances: c.instances.clone(),
             },
             ClientType::TerminateTaskInstances => terminate_task_instances(ctx, &cp, c, at, &mut calls)?,
             ClientType::Trace => {

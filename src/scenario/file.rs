@@ -32,7 +32,7 @@ pub struct ScenarioFile {
     /// Seed of every random stream. Default: 0.
     #[serde(default)]
     pub seed: u64,
-    /// Events after this instant are not run. Default: `"24h"`.
+    /// Events after this instant are not run; must be positive. Default: `"24h"`.
     #[serde(default = "default_horizon")]
     pub horizon: DurationValue,
     /// The termination backend and the services it calls; every field has a default.
@@ -42,6 +42,7 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub environments: Vec<EnvironmentFile>,
     /// At least one job.
+    #[schemars(length(min = 1, max = 100_000))]
     pub jobs: Vec<JobFile>,
     /// Callers of the API; calls due at the same instant go in this order. Default: none.
     #[serde(default)]
@@ -149,15 +150,19 @@ pub enum RateLimitFile {
 pub struct LimitsFile {
     /// TerminateTaskInstance calls per second. Default: 2.
     #[serde(rename = "TerminateTaskInstance")]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub terminate_task_instance: u32,
     /// TerminateJob calls per second. Default: 2.
     #[serde(rename = "TerminateJob")]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub terminate_job: u32,
     /// CancelTask calls per second. Default: 20.
     #[serde(rename = "CancelTask")]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub cancel_task: u32,
     /// CancelInvocation calls per second. Default: 20.
     #[serde(rename = "CancelInvocation")]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub cancel_invocation: u32,
 }
 
@@ -206,6 +211,7 @@ impl Default for CvmFile {
 #[serde(deny_unknown_fields, default)]
 pub struct QuotaFile {
     /// CVMs the account may hold at once; `null`: no limit. Default: 1000.
+    #[schemars(range(min = 1))]
     pub max_cvms: Option<u64>,
 }
 
@@ -241,6 +247,7 @@ pub struct JobTerminationFile {
     /// the total number of tasks"). Default: `"0s"`.
     pub per_task: DurationValue,
     /// Job-termination workers shared by all jobs. Default: 1.
+    #[schemars(range(min = 1, max = 100_000))]
     pub workers: u32,
 }
 
@@ -257,6 +264,7 @@ pub struct EnvironmentFile {
     /// `env-` + 8 lowercase letters or digits.
     pub id: String,
     /// Compute nodes, created at time 0.
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub nodes: u32,
 }
 
@@ -276,6 +284,7 @@ pub struct JobFile {
     #[serde(default = "state_failed")]
     pub state_if_create_cvm_failed: CreateFailedFile,
     /// The job's tasks; at least one.
+    #[schemars(length(min = 1, max = 1_000))]
     pub tasks: Vec<TaskFile>,
 }
 
@@ -306,6 +315,7 @@ pub struct TaskFile {
     /// Unique within the job: letters, digits, `-` and `_`.
     pub name: String,
     /// Task instances, indices 0..instances-1.
+    #[schemars(range(min = 1, max = 10_000_000))]
     pub instances: u32,
     /// How long a run takes once `RUNNING`.
     pub runtime: DistributionSpec,
@@ -314,6 +324,7 @@ pub struct TaskFile {
     pub failure_rate: Probability,
     /// SubmitJob's MaxRetryCount. Default: 0.
     #[serde(default)]
+    #[schemars(range(max = 100))]
     pub retry_count: u32,
     /// `"TERMINATE"` (default) or `"INTERRUPT"`.
     #[serde(default = "terminate")]
@@ -372,8 +383,10 @@ pub struct ClientFile {
     /// `cancel_invocation`: the TAT `InvocationId` (may be wrong on purpose).
     #[serde(default)]
     pub invocation: Option<String>,
-    /// `cancel_invocation`: the `InstanceIds` to cancel; left out, every task of the invocation.
+    /// `cancel_invocation`: the `InstanceIds` to cancel; left out, every task of the invocation
+    /// (an empty list is refused: it would name none).
     #[serde(default)]
+    #[schemars(length(min = 1))]
     pub instances: Option<Vec<String>>,
     /// `trace`: the CSV file of calls to replay, relative to the scenario's folder.
     #[serde(default)]
@@ -420,6 +433,7 @@ impl ClientType {
 #[serde(deny_unknown_fields, default)]
 pub struct RetryFile {
     /// Attempts in all, the first included. Default: 8.
+    #[schemars(range(min = 1, max = 1_000))]
     pub max_attempts: u32,
     /// Default: `"500ms"`.
     pub base: DurationValue,
@@ -523,6 +537,7 @@ pub struct TatInvocationFile {
     #[serde(default = "zero")]
     pub at: DurationValue,
     /// 1 to 100 distinct instance ids (`ins-` + 8).
+    #[schemars(length(min = 1, max = 100))]
     pub instances: Vec<String>,
     /// Time spent `PENDING`. Default: `"1s"`.
     #[serde(default = "tat_pending")]
