@@ -40,7 +40,31 @@ fn an_uncancelled_invocation_runs_and_succeeds() {
     let expected = vec![(10.0, "PENDING"), (11.0, "DELIVERING"), (13.0, "RUNNING"), (73.0, "SUCCESS")];
     assert_eq!(states(&rec, Entity::TatTask(0)), expected);
     assert_eq!(states(&rec, Entity::TatTask(1)), expected);
-    assert_eq!(states(&rec, Entity::TatInvocation(0)), vec![(10.0, "PENDING"), (11.0, "RUNNING"), (73.0, "SUCCESS")]);
+    // The invocation is PENDING until a task runs (13 s, SPEC 1.7c), not while its tasks deliver;
+    // both tasks change at 10, 13 and 73 s, and the status is written once per instant.
+    assert_eq!(states(&rec, Entity::TatInvocation(0)), vec![(10.0, "PENDING"), (13.0, "RUNNING"), (73.0, "SUCCESS")]);
+}
+
+#[test]
+fn a_failure_rate_of_one_fails_every_task_at_the_end_of_its_run() {
+    // RUNNING at 13, FAILED at 73 (cause run_failed); every task FAILED: the invocation FAILED.
+    let (_, rec) = run(&tat(json!({ "failure_rate": 1.0 }), json!([])));
+    assert_eq!(
+        states(&rec, Entity::TatTask(0)),
+        vec![(10.0, "PENDING"), (11.0, "DELIVERING"), (13.0, "RUNNING"), (73.0, "FAILED")]
+    );
+    assert_eq!(states(&rec, Entity::TatInvocation(0)), vec![(10.0, "PENDING"), (13.0, "RUNNING"), (73.0, "FAILED")]);
+    // A run longer than the timeout ends TIMEOUT at the timeout instead (3613 s).
+    let (_, rec) = run(&tat(json!({ "failure_rate": 1.0, "runtime": "2h" }), json!([])));
+    assert_eq!(states(&rec, Entity::TatTask(0)).last(), Some(&(3613.0, "TIMEOUT")));
+}
+
+#[test]
+fn the_invocation_status_is_the_one_at_the_end_of_each_instant() {
+    // A cancel of both tasks at 12 s (DELIVERING): both CANCELLED at 12, and one status row for
+    // the instant, PENDING -> CANCELLED (no task ever ran).
+    let (_, rec) = run(&tat(json!({}), json!([cancel("12s", None)])));
+    assert_eq!(states(&rec, Entity::TatInvocation(0)), vec![(10.0, "PENDING"), (12.0, "CANCELLED")]);
 }
 
 #[test]

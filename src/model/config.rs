@@ -53,6 +53,8 @@ pub struct TatInvocation {
     pub deliver_failed_rate: f64,
     /// How long the command runs once `RUNNING`.
     pub runtime: Delay,
+    /// Each task's probability of ending `FAILED` at the end of `runtime` (not if it times out).
+    pub failure_rate: f64,
     /// A run longer than this ends `TIMEOUT` at this point.
     pub timeout: SimTime,
     /// From CancelInvocation to `TERMINATED` for a task that was `RUNNING`.

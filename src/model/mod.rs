@@ -94,6 +94,7 @@ mod stream_id {
     pub(super) const TAT_STAGE: u64 = 14;
     pub(super) const TAT_DELIVERY: u64 = 15;
     pub(super) const TAT_KILL: u64 = 16;
+    pub(super) const TAT_FAILURE: u64 = 17;
     /// Client `k` draws its jitter from stream `CLIENT_JITTER + k`.
     pub(super) const CLIENT_JITTER: u64 = 1 << 32;
 }
@@ -115,6 +116,7 @@ struct Rngs {
     tat_stage: Stream,
     tat_delivery: Stream,
     tat_kill: Stream,
+    tat_failure: Stream,
 }
 
 impl Rngs {
@@ -136,6 +138,7 @@ impl Rngs {
             tat_stage: streams.stream(stream_id::TAT_STAGE),
             tat_delivery: streams.stream(stream_id::TAT_DELIVERY),
             tat_kill: streams.stream(stream_id::TAT_KILL),
+            tat_failure: streams.stream(stream_id::TAT_FAILURE),
         }
     }
 }
@@ -178,6 +181,9 @@ pub struct Model<R: Recorder> {
     dlc: Vec<dlc::DlcTaskRuntime>,
     tat_invocations: Vec<tat::TatInvocationRuntime>,
     tat_tasks: Vec<tat::TatTaskRuntime>,
+    /// TAT invocations whose tasks changed in the current instant: their status is written at
+    /// its end.
+    invocations_changed: Vec<u32>,
     rng: Rngs,
     interruption: Option<Delay>,
     tally: Tally,
@@ -292,6 +298,7 @@ impl<R: Recorder> Model<R> {
             dlc: vec![dlc::DlcTaskRuntime::default(); cfg.dlc_tasks.len()],
             tat_invocations,
             tat_tasks,
+            invocations_changed: Vec::new(),
             rng: Rngs::new(streams),
             interruption,
             tally: Tally::default(),
@@ -348,6 +355,7 @@ impl<R: Recorder> Model<R> {
                 break;
             }
             if time != self.now {
+                self.end_instant();
                 instant_started_at_event = self.events;
             } else if self.events - instant_started_at_event >= self.events_per_instant_bound {
                 return Err(RunError::StuckAtOneInstant { at: time, bound: self.events_per_instant_bound });
@@ -360,7 +368,17 @@ impl<R: Recorder> Model<R> {
                 progress(self.now, self.events);
             }
         }
+        self.end_instant();
         Ok(())
+    }
+
+    /// What is written once an instant is over: the status of the TAT invocations whose tasks
+    /// changed in it.
+    #[inline(always)]
+    fn end_instant(&mut self) {
+        if !self.invocations_changed.is_empty() {
+            self.write_invocation_statuses();
+        }
     }
 
     /// Prefetches what upcoming events will read, in two steps for CVM events: the CVM first,

@@ -238,6 +238,8 @@ pub enum TatTaskState {
     Success,
     /// Final: the command ran past its `timeout`.
     Timeout,
+    /// Final: the command failed (the invocation's `failure_rate`).
+    Failed,
     /// Final: delivery failed.
     DeliverFailed,
     /// A cancel is killing the running command (`kill_delay`).
@@ -259,6 +261,7 @@ impl TatTaskState {
             TatTaskState::Running => "RUNNING",
             TatTaskState::Success => "SUCCESS",
             TatTaskState::Timeout => "TIMEOUT",
+            TatTaskState::Failed => "FAILED",
             TatTaskState::DeliverFailed => "DELIVER_FAILED",
             TatTaskState::Cancelling => "CANCELLING",
             TatTaskState::Cancelled => "CANCELLED",
@@ -272,6 +275,7 @@ impl TatTaskState {
             self,
             TatTaskState::Success
                 | TatTaskState::Timeout
+                | TatTaskState::Failed
                 | TatTaskState::DeliverFailed
                 | TatTaskState::Cancelled
                 | TatTaskState::Terminated
@@ -286,23 +290,23 @@ impl TatTaskState {
 /// A TAT invocation's own status, derived from its tasks (DescribeInvocations vocabulary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvocationStatus {
-    /// No task has started running.
+    /// Not every task is final, and none is or has been `RUNNING`.
     Pending,
-    /// Some task is past `PENDING` and not every task is final.
+    /// Not every task is final, and some task is or has been `RUNNING` (none is `CANCELLING`).
     Running,
     /// Some task is `CANCELLING`.
     Cancelling,
     /// Final: every task succeeded.
     Success,
-    /// Final: no task succeeded, and not all timed out.
+    /// Final: every task `FAILED` or `DELIVER_FAILED`.
     Failed,
     /// Final: every task timed out.
     Timeout,
     /// Final: every task was cancelled or terminated.
     Cancelled,
-    /// Final: some tasks succeeded, some did not, none was cancelled.
+    /// Final: none of the above, and no task was cancelled or terminated.
     PartialFailed,
-    /// Final: some tasks were cancelled or terminated, not all.
+    /// Final: none of the above, and some task was cancelled or terminated.
     PartialCancelled,
 }
 

@@ -4,7 +4,8 @@
 //! invocation's `at` every task is `PENDING`; after `pending` it is `DELIVERING` (a
 //! `deliver_delayed_rate` share first spends `deliver_delayed_extra` in `DELIVER_DELAYED`);
 //! after `delivery` it is `RUNNING`, or `DELIVER_FAILED` at `deliver_failed_rate`; a run ends
-//! `SUCCESS` after `runtime`, or `TIMEOUT` at `timeout` if `runtime` is longer.
+//! `SUCCESS` after `runtime` (`FAILED` at `failure_rate`, decided when it starts running), or
+//! `TIMEOUT` at `timeout` if `runtime` is longer.
 //!
 //! CancelInvocation (seed 004), checked in this order after the gateway's rate limit and fault
 //! injection:
@@ -19,11 +20,14 @@
 //!   ("will be CANCELLED after the command is canceled"); a `RUNNING` one is `CANCELLING`, then
 //!   `TERMINATED` after `kill_delay` ("will be TERMINATED"); a finished one is unchanged.
 //!
-//! The invocation's own status follows its tasks: `CANCELLING` while any task is; otherwise
-//! `PENDING` while every task is, `RUNNING` while any other is not finished; once all are
-//! finished: `SUCCESS` (all succeeded), `CANCELLED` (all cancelled or terminated),
-//! `PARTIAL_CANCELLED` (some were), `TIMEOUT` (all timed out), `FAILED` (none succeeded),
-//! `PARTIAL_FAILED` (some did). Timeline rows show it as entity `tat_invocation`.
+//! The invocation's own status follows its tasks, and is written once per instant: the status at
+//! the end of it, no row when unchanged (SPEC §1.7c). While any task is not final: `CANCELLING`
+//! if any task is `CANCELLING`, else `RUNNING` if any task is or has been `RUNNING`, else
+//! `PENDING`. When all are final: `SUCCESS` if all succeeded; `CANCELLED` if all were cancelled
+//! or terminated; `TIMEOUT` if all timed out; `FAILED` if all `FAILED` or `DELIVER_FAILED`;
+//! otherwise `PARTIAL_CANCELLED` if any was cancelled or terminated, else `PARTIAL_FAILED`.
+//! Timeline rows show it as entity `tat_invocation`, with the cause of the last task change that
+//! instant.
 
 use crate::engine::{SimTime, bernoulli};
 
@@ -45,6 +49,8 @@ pub struct TatTaskRuntime {
     delivery_fails: bool,
     /// Decided when `RUNNING` starts: the runtime drawn exceeds the timeout.
     times_out: bool,
+    /// Decided when `RUNNING` starts: the command fails at its end.
+    fails: bool,
     /// When the first accepted CancelInvocation covering it arrived.
     pub cancel_requested: Option<SimTime>,
     /// When it became `CANCELLED` or `TERMINATED`.
@@ -56,6 +62,10 @@ pub struct TatTaskRuntime {
 pub(super) struct TatInvocationRuntime {
     pub first_task: u32,
     pub status: Option<InvocationStatus>,
+    /// A task of it is or has been `RUNNING`.
+    ran: bool,
+    /// The cause of its tasks' latest change, while its status waits for the end of the instant.
+    changed: Option<Cause>,
 }
 
 /// Lays out every invocation's tasks in one table, in file order.
@@ -63,13 +73,19 @@ pub(super) fn build_tables(cfg: &super::Config) -> (Vec<TatInvocationRuntime>, V
     let mut invocations = Vec::with_capacity(cfg.tat_invocations.len());
     let mut tasks = Vec::new();
     for (v, inv) in cfg.tat_invocations.iter().enumerate() {
-        invocations.push(TatInvocationRuntime { first_task: tasks.len() as u32, status: None });
+        invocations.push(TatInvocationRuntime {
+            first_task: tasks.len() as u32,
+            status: None,
+            ran: false,
+            changed: None,
+        });
         tasks.extend((0..inv.instances.len()).map(|n| TatTaskRuntime {
             invocation: v as u32,
             instance: n as u32,
             state: None,
             delivery_fails: false,
             times_out: false,
+            fails: false,
             cancel_requested: None,
             cancelled: None,
         }));
@@ -88,17 +104,29 @@ impl<R: Recorder> Model<R> {
         let from = task.state.replace(to);
         let v = task.invocation;
         self.record(Entity::TatTask(k), from.map(State::from), to.into(), cause);
-        self.update_invocation_status(v, cause);
+        let invocation = &mut self.tat_invocations[v as usize];
+        invocation.ran |= to == TatTaskState::Running;
+        if invocation.changed.replace(cause).is_none() {
+            self.invocations_changed.push(v);
+        }
     }
 
-    fn update_invocation_status(&mut self, v: u32, cause: Cause) {
-        let states = self.tat_tasks_of(v).map(|k| self.tat_tasks[k as usize].state);
-        let Some(status) = invocation_status(states) else { return };
-        let runtime = &mut self.tat_invocations[v as usize];
-        if runtime.status != Some(status) {
-            let from = runtime.status.replace(status);
-            self.record(Entity::TatInvocation(v), from.map(State::from), status.into(), cause);
+    /// The end of an instant: the status of each invocation whose tasks changed in it.
+    pub(super) fn write_invocation_statuses(&mut self) {
+        let changed = std::mem::take(&mut self.invocations_changed);
+        for &v in &changed {
+            let cause = self.tat_invocations[v as usize].changed.take().expect("listed when it changed");
+            let states = self.tat_tasks_of(v).map(|k| self.tat_tasks[k as usize].state);
+            let Some(status) = invocation_status(states, self.tat_invocations[v as usize].ran) else { continue };
+            let runtime = &mut self.tat_invocations[v as usize];
+            if runtime.status != Some(status) {
+                let from = runtime.status.replace(status);
+                self.record(Entity::TatInvocation(v), from.map(State::from), status.into(), cause);
+            }
         }
+        // The list's room is kept for the next instant.
+        self.invocations_changed = changed;
+        self.invocations_changed.clear();
     }
 
     pub(super) fn tat_started(&mut self, v: u32) {
@@ -116,7 +144,10 @@ impl<R: Recorder> Model<R> {
             TatTaskState::Delivering => cfg.delivery.sample(&mut self.rng.tat_stage),
             TatTaskState::Running => {
                 let (runtime, timeout) = (cfg.runtime.sample(&mut self.rng.tat_stage), cfg.timeout);
-                self.tat_tasks[k as usize].times_out = runtime > timeout;
+                let fails = bernoulli(&mut self.rng.tat_failure, cfg.failure_rate);
+                let task = &mut self.tat_tasks[k as usize];
+                task.times_out = runtime > timeout;
+                task.fails = fails;
                 runtime.min(timeout)
             }
             _ => unreachable!("only live stages end"),
@@ -146,6 +177,7 @@ impl<R: Recorder> Model<R> {
             Some(TatTaskState::Running) if self.tat_tasks[k as usize].times_out => {
                 (TatTaskState::Timeout, Cause::Timeout)
             }
+            Some(TatTaskState::Running) if self.tat_tasks[k as usize].fails => (TatTaskState::Failed, Cause::RunFailed),
             Some(TatTaskState::Running) => (TatTaskState::Success, Cause::Succeeded),
             _ => return,
         };
@@ -191,20 +223,21 @@ impl<R: Recorder> Model<R> {
     }
 }
 
-/// The invocation's status from its tasks' states (see the module docs); `None` before it starts.
-fn invocation_status(states: impl Iterator<Item = Option<TatTaskState>>) -> Option<InvocationStatus> {
+/// The invocation's status from its tasks' states and whether any has run (see the module
+/// docs); `None` before it starts.
+fn invocation_status(states: impl Iterator<Item = Option<TatTaskState>>, ran: bool) -> Option<InvocationStatus> {
     use TatTaskState::*;
-    let (mut n, mut pending, mut live, mut cancelling) = (0, 0, 0, 0);
-    let (mut success, mut cancelled, mut timeout) = (0, 0, 0);
+    let (mut n, mut live, mut cancelling) = (0, 0, 0);
+    let (mut success, mut cancelled, mut timeout, mut failed) = (0, 0, 0, 0);
     for state in states {
         let state = state?;
         n += 1;
         match state {
-            Pending => pending += 1,
             Cancelling => cancelling += 1,
             Success => success += 1,
             Cancelled | Terminated => cancelled += 1,
             Timeout => timeout += 1,
+            Failed | DeliverFailed => failed += 1,
             _ => {}
         }
         if !state.is_final() {
@@ -212,14 +245,14 @@ fn invocation_status(states: impl Iterator<Item = Option<TatTaskState>>) -> Opti
         }
     }
     Some(match () {
-        _ if cancelling > 0 => InvocationStatus::Cancelling,
-        _ if pending == n => InvocationStatus::Pending,
-        _ if live > 0 => InvocationStatus::Running,
-        _ if cancelled == n => InvocationStatus::Cancelled,
-        _ if cancelled > 0 => InvocationStatus::PartialCancelled,
+        _ if live > 0 && cancelling > 0 => InvocationStatus::Cancelling,
+        _ if live > 0 && ran => InvocationStatus::Running,
+        _ if live > 0 => InvocationStatus::Pending,
         _ if success == n => InvocationStatus::Success,
+        _ if cancelled == n => InvocationStatus::Cancelled,
         _ if timeout == n => InvocationStatus::Timeout,
-        _ if success == 0 => InvocationStatus::Failed,
+        _ if failed == n => InvocationStatus::Failed,
+        _ if cancelled > 0 => InvocationStatus::PartialCancelled,
         _ => InvocationStatus::PartialFailed,
     })
 }
@@ -229,21 +262,27 @@ mod tests {
     use super::*;
     use TatTaskState::*;
 
-    fn status(states: &[TatTaskState]) -> InvocationStatus {
-        invocation_status(states.iter().map(|&s| Some(s))).unwrap()
+    fn status(states: &[TatTaskState], ran: bool) -> InvocationStatus {
+        invocation_status(states.iter().map(|&s| Some(s)), ran).unwrap()
     }
 
     #[test]
-    fn the_invocation_status_follows_its_tasks() {
-        assert_eq!(status(&[Pending, Pending]), InvocationStatus::Pending);
-        assert_eq!(status(&[Pending, Running]), InvocationStatus::Running);
-        assert_eq!(status(&[Cancelling, Success]), InvocationStatus::Cancelling);
-        assert_eq!(status(&[Success, Success]), InvocationStatus::Success);
-        assert_eq!(status(&[Cancelled, Terminated]), InvocationStatus::Cancelled);
-        assert_eq!(status(&[Cancelled, Success]), InvocationStatus::PartialCancelled);
-        assert_eq!(status(&[Timeout, Timeout]), InvocationStatus::Timeout);
-        assert_eq!(status(&[Timeout, DeliverFailed]), InvocationStatus::Failed);
-        assert_eq!(status(&[Success, DeliverFailed]), InvocationStatus::PartialFailed);
-        assert_eq!(invocation_status([None, Some(Pending)].into_iter()), None::<InvocationStatus>);
+    fn the_invocation_status_follows_its_tasks_as_spec_1_7c_settles() {
+        // While a task is live: CANCELLING, else RUNNING once any task has run, else PENDING.
+        assert_eq!(status(&[Pending, Delivering], false), InvocationStatus::Pending);
+        assert_eq!(status(&[Delivering, Success], true), InvocationStatus::Running);
+        assert_eq!(status(&[Pending, Running], true), InvocationStatus::Running);
+        assert_eq!(status(&[Cancelling, Success], true), InvocationStatus::Cancelling);
+        assert_eq!(status(&[Cancelled, Pending], false), InvocationStatus::Pending);
+        // All final.
+        assert_eq!(status(&[Success, Success], true), InvocationStatus::Success);
+        assert_eq!(status(&[Cancelled, Terminated], true), InvocationStatus::Cancelled);
+        assert_eq!(status(&[Timeout, Timeout], true), InvocationStatus::Timeout);
+        assert_eq!(status(&[Failed, DeliverFailed], true), InvocationStatus::Failed);
+        assert_eq!(status(&[Cancelled, Success], true), InvocationStatus::PartialCancelled);
+        assert_eq!(status(&[Cancelled, Timeout], true), InvocationStatus::PartialCancelled);
+        assert_eq!(status(&[Timeout, DeliverFailed], true), InvocationStatus::PartialFailed);
+        assert_eq!(status(&[Success, Failed], true), InvocationStatus::PartialFailed);
+        assert_eq!(invocation_status([None, Some(Pending)].into_iter(), false), None);
     }
 }

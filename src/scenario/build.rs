@@ -356,6 +356,7 @@ fn build_tat_invocations(ctx: &Ctx, file: &ScenarioFile) -> Result<Vec<TatInvoca
             deliver_delayed_rate: inv.deliver_delayed_rate.0,
             deliver_delayed_extra: ctx.delay(&inv.deliver_delayed_extra, &ip.key("deliver_delayed_extra"))?,
             deliver_failed_rate: inv.deliver_failed_rate.0,
+            failure_rate: inv.failure_rate.0,
             runtime: ctx.delay(&inv.runtime, &ip.key("runtime"))?,
             timeout: inv.timeout.0,
             kill_delay: ctx.delay(&inv.kill_delay, &ip.key("kill_delay"))?,

@@ -557,6 +557,10 @@ pub struct TatInvocationFile {
     /// How long the command runs. Default: `"5m"`.
     #[serde(default = "tat_runtime")]
     pub runtime: DistributionSpec,
+    /// Each task's probability of ending `FAILED` at the end of `runtime` (a task whose runtime
+    /// exceeds `timeout` ends `TIMEOUT` instead). Default: 0.
+    #[serde(default)]
+    pub failure_rate: Probability,
     /// A run longer than this ends `TIMEOUT` then. Default: `"1h"`.
     #[serde(default = "tat_timeout")]
     pub timeout: DurationValue,
