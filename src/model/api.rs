@@ -199,8 +199,7 @@ impl<R: Recorder> Model<R> {
         }
         self.termination_accepted();
         if state.is_final() {
-            // Accepted with no effect: every instance is already final.
-            // Its latency is 0: it was final when the request arrived.
+            // Accepted with no effect: every instance is already final, so the job's latency is 0.
             let now = self.now;
             let job = &mut self.jobs[j as usize];
             job.terminate_requested.get_or_insert(now);
