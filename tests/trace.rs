@@ -312,3 +312,14 @@ fn the_outputs_show_each_rows_account_and_target_and_validate_warns_with_the_cel
     );
     assert!(requests.contains("\"ops, night\""), "an account with a comma is quoted: {requests}");
 }
+
+#[test]
+fn an_unknown_first_column_after_a_bom_is_refused_at_line_1_column_1() {
+    // Found by fuzzing: the BOM's three bytes were taken off a cell that starts at byte 0.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), "\u{feff}t_s,a\n").unwrap();
+    let scenario = world(json!([ { "type": "trace", "csv": "t.csv" } ]));
+    let text = serde_json::to_string(&scenario).unwrap();
+    let e = termsim::scenario::parse(&text, &dir.path().join("s.json")).expect_err("an unknown column").to_string();
+    assert!(e.contains("t.csv:1:1: clients[0].csv: unknown column `t_s`"), "{e}");
+}

@@ -13,9 +13,9 @@ pub trait EventQueue<E> {
     fn push(&mut self, time: SimTime, event: E);
     /// Removes the next event and returns it with its time; `None` when none is pending.
     fn pop(&mut self) -> Option<(SimTime, E)>;
-    /// The time of the event the next [`pop`](EventQueue::pop) returns; `None` when none is
-    /// pending.
-    fn next_time(&mut self) -> Option<SimTime>;
+    /// Whether an event is pending at `time`, the time of the last [`pop`](EventQueue::pop): what
+    /// the next pop returns is then due at that same instant.
+    fn pending_at(&self, time: SimTime) -> bool;
     /// How many events are pending.
     fn len(&self) -> usize;
     /// Whether no event is pending.
@@ -317,16 +317,13 @@ impl<E: Copy> EventQueue<E> for RadixQueue<E> {
         self.front.pop().map(|(time, event)| (SimTime(time), event))
     }
 
-    fn next_time(&mut self) -> Option<SimTime> {
-        if self.front.is_empty() && self.late.is_empty() && !self.refill_front() {
-            return None;
-        }
-        let front = self.front.last().map(|&(time, _)| time);
-        let time = match (front, self.late.peek_time()) {
-            (Some(front), Some(late)) => front.min(late),
-            (front, late) => front.or(late)?,
-        };
-        Some(SimTime(time))
+    /// Looks at `front` and `late` only, and moves nothing: an event due at the time of the last
+    /// pop is never in a bucket. That time is at most `front_last` (it was popped from `front`,
+    /// or from `late`, which holds nothing later than `front_last`), so a push at it goes to
+    /// `front` or `late`. (Refilling `front` here would move `base` past the current instant, and
+    /// a push at that instant would then land in the wrong bucket.)
+    fn pending_at(&self, time: SimTime) -> bool {
+        self.front.last().is_some_and(|&(t, _)| t == time.0) || self.late.peek_time() == Some(time.0)
     }
 
     fn len(&self) -> usize {
@@ -386,8 +383,8 @@ impl<E> EventQueue<E> for HeapQueue<E> {
         self.heap.pop().map(|Reverse(e)| (SimTime(e.time), e.event))
     }
 
-    fn next_time(&mut self) -> Option<SimTime> {
-        self.peek_time().map(SimTime)
+    fn pending_at(&self, time: SimTime) -> bool {
+        self.peek_time() == Some(time.0)
     }
 
     fn len(&self) -> usize {
@@ -444,9 +441,11 @@ mod tests {
                 push(queue, &mut rng, now);
             }
             if pushes == 0 {
-                let next = queue.next_time();
+                let due_now = !popped.is_empty() && queue.pending_at(SimTime(now));
                 if let Some((t, e)) = queue.pop() {
-                    assert_eq!(next, Some(t), "next_time names the time of the next pop");
+                    if !popped.is_empty() {
+                        assert_eq!(due_now, t.0 == now, "pending_at tells whether the next pop is due now");
+                    }
                     now = t.0;
                     popped.push((t, e));
                 }
@@ -455,7 +454,6 @@ mod tests {
         while let Some((t, e)) = queue.pop() {
             popped.push((t, e));
         }
-        assert_eq!(queue.next_time(), None);
         assert!(queue.is_empty());
         popped
     }

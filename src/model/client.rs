@@ -186,7 +186,7 @@ impl<R: Recorder> Model<R> {
         let now = self.now;
         self.clients.wake_at = None;
         // Only the model's events are pending besides the live wake-up.
-        if self.queue.next_time() == Some(now) {
+        if self.queue.pending_at(now) {
             self.wake_clients_at(now);
             return;
         }

@@ -284,7 +284,9 @@ impl Trace<'_> {
         }
         let bom = if line_start == 0 && text.starts_with("\u{feff}".as_bytes()) { 3 } else { 0 };
         // Characters, not bytes: a UTF-8 continuation byte does not start one.
-        let column = 1 + text[line_start + bom..i].iter().filter(|&&b| b & 0xC0 != 0x80).count();
+        // A cell at the very start of the file begins after the BOM, not within it.
+        let from = (line_start + bom).min(i);
+        let column = 1 + text[from..i].iter().filter(|&&b| b & 0xC0 != 0x80).count();
         (line, column)
     }
 
