@@ -53,8 +53,18 @@ impl Scanner<'_> {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    /// Moves past one value. Always moves (unless at the end), whatever the bytes: the text may
+    /// be broken JSON whose error is being located, and a mismatched bracket must not stop it.
     fn skip_value(&mut self) {
         self.ws();
+        let start = self.pos;
+        self.skip_value_from_here();
+        if self.pos == start && self.pos < self.b.len() {
+            self.pos += 1;
+        }
+    }
+
+    fn skip_value_from_here(&mut self) {
         match self.peek() {
             Some(b'"') => {
                 self.string();
@@ -170,5 +180,15 @@ mod tests {
         assert_eq!(locate(text, &[k("a"), k("x"), Seg::Index(2)]), (2, 32));
         assert_eq!(locate(text, &[k("a"), k("x"), Seg::Index(1), k("y")]), (2, 24));
         assert_eq!(locate(text, &[k("a"), k("missing")]), (2, 8));
+    }
+
+    #[test]
+    fn broken_json_with_mismatched_brackets_is_still_scanned_to_its_end() {
+        // Found by fuzzing: a `]` inside an object (or `}` inside a list) stopped the scan from
+        // moving, and locating an error in such a file never returned.
+        let k = |s: &str| Seg::Key(s.into());
+        let text = "{ \"a\": { \"b\": ] }, \"c\": [ } ], \"expect\": { \"x\": 1 } }";
+        assert_eq!(locate(text, &[k("expect"), k("x")]), (1, 49));
+        assert_eq!(locate(text, &[k("c"), Seg::Index(3)]), (1, 25), "the list that holds no such index");
     }
 }
