@@ -544,6 +544,20 @@ fn a_scenario_that_cannot_loop_for_ever_is_accepted() {
 }
 
 #[test]
+fn a_launch_that_always_fails_and_requeues_with_a_positive_delay_runs_with_a_warning() {
+    // Legal (each relaunch takes 1 s, so the run ends at the horizon), but the timeline grows
+    // with the horizon: validate says so at the job's `state_if_create_cvm_failed`.
+    let text = serde_json::to_string_pretty(&launch_loop(json!("1s"), 1.0, &["FAILED", "RUNNABLE"])).unwrap();
+    let loaded = termsim::scenario::parse(&text, Path::new("test.json")).expect("accepted");
+    let warned: Vec<&String> = loaded.warnings.iter().filter(|w| w.contains("relaunches")).collect();
+    assert_eq!(warned.len(), 1, "{:?}", loaded.warnings);
+    assert!(warned[0].contains("jobs[1].state_if_create_cvm_failed"), "{}", warned[0]);
+    let text = serde_json::to_string_pretty(&launch_loop(json!("1s"), 0.5, &["RUNNABLE"])).unwrap();
+    let loaded = termsim::scenario::parse(&text, Path::new("test.json")).expect("accepted");
+    assert!(loaded.warnings.iter().all(|w| !w.contains("relaunches")), "{:?}", loaded.warnings);
+}
+
+#[test]
 fn a_horizon_of_zero_is_refused() {
     let message = refusal(&scenario(json!({ "horizon": "0s" }))).expect("a zero horizon is refused");
     assert!(message.contains("horizon"), "{message}");

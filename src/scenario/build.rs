@@ -67,6 +67,19 @@ pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> R
              a failure rate below 1, or `\"FAILED\"`)"
                 .into()
         })?;
+        // Legal, but every launch fails and relaunches until the horizon, one timeline row after
+        // another: a user more likely meant something else (SPEC is silent; a warning, not a refusal).
+        let job = &config.jobs[j];
+        if job.env == EnvRef::Anonymous
+            && job.state_if_create_cvm_failed == CreateFailedState::Runnable
+            && config.backend.cvm.creation_failure_rate >= 1.0
+        {
+            ctx.warn(
+                &root.key("jobs").index(j).key("state_if_create_cvm_failed"),
+                "with `backend.cvm.creation_failure_rate` 1.0 every launch fails: `\"RUNNABLE\"` relaunches this job's instances \
+                 once per creation delay until the horizon, and the timeline grows with the horizon",
+            );
+        }
     }
     // What the model checks itself, the checks above have refused already, each at its place.
     config.check().map_err(|e| InputError::new(ctx.file, e.to_string()))?;
