@@ -133,6 +133,9 @@ fn run_level(case: &Value, spec: &Spec, work: &Path, out: &Path) -> Vec<Violatio
     if !changed.is_empty() {
         violations.push(format!("[no-timeline] --no-timeline changes {changed:?}"));
     }
+    // Bad input: exit 2, a message naming the file, line:column and the field's path, and no
+    // results (SPEC §3).
+    violations.extend(refused(case, work));
     // An unrelated DLC task changes no batch output (independent streams).
     violations.extend(unrelated_dlc(case, work, out));
     // A trace gives the run of the scripted clients it spells out, and the other way round.
@@ -151,6 +154,26 @@ fn batch_rows(dir: &Path) -> Vec<String> {
         })
         .map(str::to_string)
         .collect()
+}
+
+fn refused(case: &Value, work: &Path) -> Vec<Violation> {
+    let mut broken = case.clone();
+    let last = broken["jobs"].as_array().map_or(0, |jobs| jobs.len() - 1);
+    broken["jobs"][last]["tasks"][0]["instances"] = json!(0);
+    let dir = work.join("refused");
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = generate::materialise(&broken, &dir);
+    let out = dir.join("out");
+    let (code, stderr) = run(&scenario, &out, &[]);
+    let field = format!("jobs[{last}].tasks[0].instances");
+    let mut violations = Vec::new();
+    if code != 2 || !stderr.contains(&field) || !stderr.contains("scenario.json:") || stderr.contains("panicked") {
+        violations.push(format!("[refusal] no instances in {field}: exit {code}, `{}`", stderr.trim()));
+    }
+    if out.exists() {
+        violations.push("[refusal] a refused scenario left a results folder".into());
+    }
+    violations
 }
 
 fn batch_requests(dir: &Path) -> Vec<String> {
