@@ -435,6 +435,43 @@ fn merge_refuses_a_sweep_json_whose_lists_do_not_fit() {
     }
 }
 
+/// Found by fuzzing (`merge`): metric values near `f64::MAX`, finite each, have an infinite
+/// spread, and the chart of such a point overflowed plotting it. No run gives a figure beyond
+/// 2^64 (its counts are `u64`s): such a value is refused naming the file and line.
+#[test]
+fn merge_refuses_figures_no_run_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/sweeps/bypass-poll-vs-size");
+    let shard = tmp.path().join("shard");
+    fs::create_dir(&shard).unwrap();
+    fs::copy(study.join("sweep.json"), shard.join("sweep.json")).unwrap();
+    // Column 6 is the first metric; alternate ±1.7e308 down the rows.
+    let rows = fs::read_to_string(study.join("sweep.csv")).unwrap();
+    let mut lines = rows.lines();
+    let mut damaged = lines.next().unwrap().to_owned() + "\n";
+    for (i, line) in lines.enumerate() {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        cells[5] = if i % 2 == 0 { "-1.7e308" } else { "1.7e308" };
+        damaged += &(cells.join(",") + "\n");
+    }
+    fs::write(shard.join("sweep.csv"), damaged).unwrap();
+    let out = tmp.path().join("merged");
+    let o = termsim(&["merge", shard.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let expected = format!("{}:2:1: `-1.7e308` is not a figure of a run", shard.join("sweep.csv").display());
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(!out.exists(), "a refused merge wrote output");
+    // At 2^64 it is still a figure.
+    let at_most = fs::read_to_string(shard.join("sweep.csv"))
+        .unwrap()
+        .replace("-1.7e308", "18446744073709551615")
+        .replace("1.7e308", "-18446744073709551615");
+    fs::write(shard.join("sweep.csv"), at_most).unwrap();
+    let o = termsim(&["merge", shard.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// `results/sweeps/` holds the example studies the README reads; a fresh sweep must give them
 /// byte for byte. Regenerate deliberately (`termsim sweep scenarios/sweeps/NAME.json`) when the
 /// model changes, and re-read the README's capacity study.
