@@ -382,3 +382,60 @@ fn plot_rejects_damaged_results_naming_file_line_and_column_and_keeps_the_old_ch
         .collect();
     assert!(leftovers.is_empty(), "staging folders left behind: {leftovers:?}");
 }
+
+/// Found by fuzzing `plot`: times near 2^64 µs overflowed the charts' arithmetic (the axis end,
+/// the API-call bins); a TerminateJob or a terminate request far after `sim_end_s` was drawn so
+/// far off the axis that its pixel coordinate overflowed; made-up actions, a panel each, made a
+/// chart of any height. Such times and actions are now refused naming the file, line and column;
+/// the axis covers every time drawn on it.
+#[test]
+fn plot_refuses_times_and_actions_no_run_writes_and_stretches_the_axis_to_late_requests() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run(None, &out, &[]);
+    let fail = |file: &str, text: &str, expected: &str| {
+        let original = fs::read_to_string(out.join(file)).unwrap();
+        fs::write(out.join(file), text).unwrap();
+        let o = termsim(&["plot", out.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{file}: {stderr}");
+        assert!(stderr.contains(expected), "{file}: {stderr}");
+        fs::write(out.join(file), original).unwrap();
+    };
+    let requests = fs::read_to_string(out.join("requests.csv")).unwrap();
+    let row = requests.lines().nth(1).unwrap();
+    let late = row.replacen(",100.000000,", ",18446744073709.551615,", 1);
+    let column = late.find(",18446744073709").unwrap() + 2;
+    fail(
+        "requests.csv",
+        &requests.replacen(row, &late, 1),
+        &format!(
+            "requests.csv:2:{column}: column `sent_s`: `18446744073709.551615` is after 315360000.000000 s (ten years)"
+        ),
+    );
+    // A panel per action: 1,500 made-up actions took 20 s and 1.8 GB to draw.
+    let made_up = row.replacen(",TerminateJob,", ",Action1499,", 1);
+    let column = made_up.find(",Action1499,").unwrap() + 2;
+    fail(
+        "requests.csv",
+        &requests.replacen(row, &made_up, 1),
+        &format!("requests.csv:2:{column}: column `action`: `Action1499` is not an action of the API termsim answers"),
+    );
+    let summary = fs::read_to_string(out.join("summary.json")).unwrap();
+    let sim_end = summary.lines().find(|l| l.contains("\"sim_end_s\"")).unwrap();
+    fail(
+        "summary.json",
+        &summary.replacen(sim_end, "  \"sim_end_s\": 1e300,", 1),
+        "summary.json: `sim_end_s` is not a time (seconds from 0 to 315360000.000000",
+    );
+
+    // A TerminateJob accepted ten years in: the progress chart's axis reaches it (in hours)
+    // instead of ending at the last state change (about an hour, in minutes).
+    let late = summary.replacen("\"terminate_requested_s\": 100.0,", "\"terminate_requested_s\": 315360000.0,", 1);
+    assert_ne!(late, summary);
+    fs::write(out.join("summary.json"), late).unwrap();
+    let o = termsim(&["plot", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let texts = svg_texts(&out.join("charts/progress.svg"));
+    assert!(texts.iter().any(|t| t == "time since start (h)"), "{texts:?}");
+}

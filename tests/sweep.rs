@@ -361,6 +361,117 @@ fn merge_refuses_missing_duplicated_or_foreign_shards() {
     assert!(out.join("points.csv").is_file());
 }
 
+/// Found by fuzzing (`merge`): `merge` trusted a shard's `sweep.json`, so one whose lists did not
+/// fit one another (edited, or damaged) panicked indexing them, divided by an empty list's length
+/// or asked for a table of 4^30 points. Each is now refused naming the file, line, column and
+/// field, before anything is written.
+#[test]
+fn merge_refuses_a_sweep_json_whose_lists_do_not_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/sweeps/bypass-poll-vs-size");
+    let text = fs::read_to_string(study.join("sweep.json")).unwrap();
+    let rows = fs::read_to_string(study.join("sweep.csv")).unwrap();
+    let header_only = rows.lines().next().unwrap().to_owned() + "\n";
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, bool, &str); 7] = [
+        (
+            "extra-values",
+            |s| s["values"].as_array_mut().unwrap().push(serde_json::json!([1])),
+            false,
+            "values: has 3 lists for 2 keys",
+        ),
+        (
+            "short-labels",
+            |s| _ = s["labels"][0].as_array_mut().unwrap().pop(),
+            false,
+            "labels[0]: has 3 labels for 4 values",
+        ),
+        ("empty-values", |s| s["values"][0] = serde_json::json!([]), true, "values[0]: is an empty list"),
+        ("no-replications", |s| s["replications"] = 0.into(), true, "replications: must be at least 1"),
+        (
+            "no-keys",
+            |s| {
+                for field in ["keys", "values", "labels"] {
+                    s[field] = serde_json::json!([]);
+                }
+            },
+            true,
+            "keys: names no key",
+        ),
+        (
+            "too-many-rows",
+            |s| {
+                for _ in 0..30 {
+                    s["keys"].as_array_mut().unwrap().push("/seed".into());
+                    s["values"].as_array_mut().unwrap().push(serde_json::json!([1, 2, 3, 4]));
+                    s["labels"].as_array_mut().unwrap().push(serde_json::json!(["1", "2", "3", "4"]));
+                }
+            },
+            true,
+            "values: make more than 1000000 runs",
+        ),
+        ("bad-metric", |s| s["metrics"][0] = "p99.".into(), false, "metrics[0]: `p99.` is not a dotted path"),
+    ];
+    for (name, edit, header_only_rows, expected) in cases {
+        let mut sweep: serde_json::Value = serde_json::from_str(&text).unwrap();
+        edit(&mut sweep);
+        let shard = tmp.path().join(name);
+        fs::create_dir(&shard).unwrap();
+        let json = serde_json::to_string_pretty(&sweep).unwrap() + "\n";
+        fs::write(shard.join("sweep.json"), &json).unwrap();
+        fs::write(shard.join("sweep.csv"), if header_only_rows { &header_only } else { &rows }).unwrap();
+        let out = tmp.path().join(format!("{name}-merged"));
+        let o = termsim(&["merge", shard.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {stderr}");
+        // FILE:LINE:COLUMN: FIELD: MESSAGE
+        let file = format!("{}:", shard.join("sweep.json").display());
+        let at = stderr.find(&file).map(|i| &stderr[i + file.len()..]).unwrap_or_default();
+        let mut position = at.splitn(3, ':');
+        let located = position.next().is_some_and(|l| l.parse::<usize>().is_ok())
+            && position.next().is_some_and(|c| c.parse::<usize>().is_ok());
+        assert!(located && position.next().is_some_and(|m| m.starts_with(&format!(" {expected}"))), "{name}: {stderr}");
+        assert!(!out.exists(), "{name}: a refused merge wrote output");
+    }
+}
+
+/// Found by fuzzing (`merge`): metric values near `f64::MAX`, finite each, have an infinite
+/// spread, and the chart of such a point overflowed plotting it. No run gives a figure beyond
+/// 2^64 (its counts are `u64`s): such a value is refused naming the file and line.
+#[test]
+fn merge_refuses_figures_no_run_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/sweeps/bypass-poll-vs-size");
+    let shard = tmp.path().join("shard");
+    fs::create_dir(&shard).unwrap();
+    fs::copy(study.join("sweep.json"), shard.join("sweep.json")).unwrap();
+    // Column 6 is the first metric; alternate ±1.7e308 down the rows.
+    let rows = fs::read_to_string(study.join("sweep.csv")).unwrap();
+    let mut lines = rows.lines();
+    let mut damaged = lines.next().unwrap().to_owned() + "\n";
+    for (i, line) in lines.enumerate() {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        cells[5] = if i % 2 == 0 { "-1.7e308" } else { "1.7e308" };
+        damaged += &(cells.join(",") + "\n");
+    }
+    fs::write(shard.join("sweep.csv"), damaged).unwrap();
+    let out = tmp.path().join("merged");
+    let o = termsim(&["merge", shard.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let expected = format!("{}:2:1: `-1.7e308` is not a figure of a run", shard.join("sweep.csv").display());
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(!out.exists(), "a refused merge wrote output");
+    // At 2^64 it is still a figure.
+    let at_most = fs::read_to_string(shard.join("sweep.csv"))
+        .unwrap()
+        .replace("-1.7e308", "18446744073709551615")
+        .replace("1.7e308", "-18446744073709551615");
+    fs::write(shard.join("sweep.csv"), at_most).unwrap();
+    let o = termsim(&["merge", shard.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// `results/sweeps/` holds the example studies the README reads; a fresh sweep must give them
 /// byte for byte. Regenerate deliberately (`termsim sweep scenarios/sweeps/NAME.json`) when the
 /// model changes, and re-read the README's capacity study.

@@ -30,6 +30,8 @@ use anyhow::Context;
 use crate::Error;
 use crate::output::StagedDir;
 use crate::output::charts::canvas;
+use crate::scenario::InputError;
+use crate::scenario::locate::locate;
 use spec::{Shard, Sweep};
 use table::RowResult;
 
@@ -128,6 +130,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf, Error> {
         })?;
         let this: Sweep = serde_json::from_str(&text)
             .map_err(|e| input(format!("{}:{}:{}: {e}", json_path.display(), e.line(), e.column())))?;
+        // Edited or damaged, it could still parse: its lists must fit one another before
+        // anything indexes them.
+        this.check_resolved().map_err(|(path, message)| InputError {
+            file: json_path.clone(),
+            position: Some(locate(&text, &path.0)),
+            path: Some(path),
+            message: format!("{message} (this is not a sweep.json termsim wrote)"),
+        })?;
         match &sweep {
             None => sweep = Some((this, text, dir)),
             Some((_, first_text, first_dir)) if *first_text != text => {

@@ -112,6 +112,51 @@ impl Sweep {
         self.values.iter().try_fold(u64::from(self.replications), |n, v| n.checked_mul(v.len() as u64))
     }
 
+    /// Checks what [`load`] makes sure of, for a sweep read back from a `sweep.json` (`merge`),
+    /// which may have been edited: the points, rows, tables and charts index the lists by one
+    /// another and divide by their lengths. The error gives the field at fault.
+    pub fn check_resolved(&self) -> Result<(), (JsonPath, String)> {
+        let root = JsonPath::root();
+        if self.replications == 0 {
+            return Err((root.key("replications"), "must be at least 1".to_owned()));
+        }
+        if self.keys.is_empty() {
+            return Err((root.key("keys"), "names no key: a sweep varies at least one".to_owned()));
+        }
+        for (field, len) in [("values", self.values.len()), ("labels", self.labels.len())] {
+            if len != self.keys.len() {
+                let message = format!("has {len} lists for {} keys: one list per key of `keys`", self.keys.len());
+                return Err((root.key(field), message));
+            }
+        }
+        for (k, (values, labels)) in self.values.iter().zip(&self.labels).enumerate() {
+            if values.is_empty() {
+                return Err((
+                    root.key("values").index(k),
+                    "is an empty list: a key needs at least one value".to_owned(),
+                ));
+            }
+            if labels.len() != values.len() {
+                let message = format!("has {} labels for {} values: one per value", labels.len(), values.len());
+                return Err((root.key("labels").index(k), message));
+            }
+        }
+        match self.checked_rows() {
+            Some(rows) if rows <= MAX_ROWS => {}
+            _ => {
+                let message = format!("make more than {MAX_ROWS} runs (points × replications)");
+                return Err((root.key("values"), message));
+            }
+        }
+        if self.metrics.is_empty() {
+            return Err((root.key("metrics"), "names no metric".to_owned()));
+        }
+        for (i, metric) in self.metrics.iter().enumerate() {
+            crate::figures::check_dotted(metric).map_err(|m| (root.key("metrics").index(i), m))?;
+        }
+        Ok(())
+    }
+
     /// How the outputs name a point: `key = label` for each key.
     pub fn describe(&self, point: u64) -> String {
         let coordinates = self.coordinates(point);

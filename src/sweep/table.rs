@@ -116,6 +116,11 @@ pub(super) fn points_csv(sweep: &Sweep, estimates: &[Vec<Estimate>]) -> String {
     out
 }
 
+/// The largest figure a run's summary holds: its counts are `u64`s, its times and CVM-seconds far
+/// smaller. A larger value is not of a sweep, and the mean and spread of a few near `f64::MAX`
+/// overflow to infinity, which no chart axis can hold (found with the merge fuzz target).
+const MAX_FIGURE: f64 = u64::MAX as f64;
+
 /// Reads a shard's `sweep.csv` back. Errors name the file and line.
 pub(super) fn read_sweep_csv(sweep: &Sweep, path: &Path) -> Result<Vec<RowResult>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
@@ -155,9 +160,9 @@ pub(super) fn read_sweep_csv(sweep: &Sweep, path: &Path) -> Result<Vec<RowResult
                 Some(t) => t
                     .parse::<f64>()
                     .ok()
-                    .filter(|v| v.is_finite())
+                    .filter(|v| v.abs() <= MAX_FIGURE)
                     .map(Some)
-                    .ok_or_else(|| bad(&format!("`{t}` is not a finite number"))),
+                    .ok_or_else(|| bad(&format!("`{t}` is not a figure of a run (a number within ±2^64)"))),
                 None => Err(bad("too few columns")),
             })
             .collect::<Result<Vec<_>, String>>()?;

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::engine::SimTime;
 use crate::model::{ErrorCode, InstanceState, TatTaskState, TerminationPath};
+use crate::scenario::values::MAX_DURATION_SECONDS;
 
 use super::series::StepSeries;
 
@@ -52,17 +53,26 @@ pub struct JobMeta {
     pub terminate_requested: Option<SimTime>,
 }
 
-/// Seconds as written in the outputs (six decimals) back to whole microseconds.
+/// The latest time a run writes: nothing happens after its horizon, which is at most ten years
+/// ([`MAX_DURATION_SECONDS`]). The charts' time arithmetic (an axis a little past the end, bins
+/// of whole seconds in microseconds) is sized for it; a later time is not of a run.
+pub const LATEST: SimTime = SimTime(MAX_DURATION_SECONDS * SimTime::MICROS_PER_SECOND);
+
+/// Seconds as written in the outputs (six decimals) back to whole microseconds; `None` past
+/// [`LATEST`].
 pub fn seconds_to_time(seconds: f64) -> Option<SimTime> {
-    (seconds.is_finite() && seconds >= 0.0).then(|| SimTime((seconds * 1e6).round() as u64))
+    (seconds.is_finite() && seconds >= 0.0).then(|| SimTime((seconds * 1e6).round() as u64)).filter(|&t| t <= LATEST)
 }
 
 impl RunMeta {
     /// Reads the keys the charts need; the error names the first key that is missing or wrong.
     pub fn from_summary(summary: &Value) -> Result<RunMeta, String> {
         let field = |key: &str| summary.get(key).ok_or_else(|| format!("`{key}` is missing"));
-        let time =
-            |v: &Value, key: &str| v.as_f64().and_then(seconds_to_time).ok_or_else(|| format!("`{key}` is not a time"));
+        let time = |v: &Value, key: &str| {
+            v.as_f64()
+                .and_then(seconds_to_time)
+                .ok_or_else(|| format!("`{key}` is not a time (seconds from 0 to {LATEST}, the longest horizon)"))
+        };
         let scenario = field("scenario")?.as_str().ok_or("`scenario` is not a string")?.to_owned();
         let seed = field("seed")?.as_u64().ok_or("`seed` is not an unsigned integer")?;
         let sim_end = time(field("sim_end_s")?, "sim_end_s")?;
@@ -297,8 +307,9 @@ pub struct ChartData {
     pub cvms_alive: StepSeries,
     /// Quota in use over time (µs), from `occupancy.csv`.
     pub quota_in_use: StepSeries,
-    /// The time of the last `occupancy.csv` row.
-    pub last_occupancy_change: SimTime,
+    /// The latest time the time axes show: of an `occupancy.csv` row, of a `timeline.csv` row
+    /// when state changes are kept, and an `instances.csv` row's request and termination.
+    pub last_time: SimTime,
     /// How many `instances.csv` rows were read.
     pub instances: u64,
     /// The first instance of each job that has instances, in job order: (job, first instance).
@@ -326,7 +337,7 @@ impl ChartData {
             calls: Vec::new(),
             cvms_alive: StepSeries::default(),
             quota_in_use: StepSeries::default(),
-            last_occupancy_change: SimTime::ZERO,
+            last_time: SimTime::ZERO,
             instances: 0,
             job_starts: Vec::new(),
             termination_latency: vec![Vec::new(); paths],
@@ -355,6 +366,7 @@ impl ChartData {
     pub fn instance_state(&mut self, time: SimTime, instance: u32, state: InstanceState) {
         if let Some(log) = &mut self.log {
             log.push(time, instance, state);
+            self.last_time = self.last_time.max(time);
         }
     }
 
@@ -379,7 +391,7 @@ impl ChartData {
     pub fn occupancy(&mut self, time: SimTime, cvms_alive: u64, quota_in_use: u64) {
         self.cvms_alive.set(time.micros(), cvms_alive);
         self.quota_in_use.set(time.micros(), quota_in_use);
-        self.last_occupancy_change = time;
+        self.last_time = self.last_time.max(time);
     }
 
     /// An `instances.csv` row; rows come in file order (job, task, index).
@@ -390,6 +402,8 @@ impl ChartData {
             self.job_starts.push((row.job, index));
         }
         let path = row.path as usize;
+        // The Gantt chart marks the request, the progress chart counts the termination.
+        self.last_time = [row.requested, row.terminated].into_iter().flatten().fold(self.last_time, SimTime::max);
         if let Some(requested) = row.requested {
             if let Some(t) = row.terminated {
                 self.termination_latency[path].push((t - requested).micros());

@@ -31,6 +31,8 @@ pub mod series;
 
 use std::path::Path;
 
+use crate::engine::SimTime;
+
 pub use data::{CancelGroup, ChartData, InstanceRow, RunMeta};
 
 use self::series::StepSeries;
@@ -38,8 +40,12 @@ use self::series::StepSeries;
 /// Draws every chart `data` allows into `dir` (which must exist); returns their names.
 pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Result<Vec<String>> {
     canvas::register_font()?;
-    // A little room after the last change, so that it does not fall on the axis' border.
-    let last = meta.sim_end.max(data.last_occupancy_change).micros();
+    // A little room after the last change, so that it does not fall on the axis' border. The
+    // axis covers every time drawn on it, the TerminateJob marks included: a point far outside
+    // it has no pixel (found by fuzzing `plot`: a request long after `sim_end_s` overflowed the
+    // drawing's coordinates).
+    let requests = meta.jobs.iter().filter_map(|j| j.terminate_requested);
+    let last = requests.fold(meta.sim_end.max(data.last_time), SimTime::max).micros();
     let end = last + (last / 40).max(1);
 
     data.terminated_at.sort_unstable();
