@@ -8,6 +8,13 @@ use serde_json::Value;
 /// Microseconds.
 pub type Micros = u64;
 
+pub const SECOND: Micros = 1_000_000;
+
+/// Microseconds as the outputs write seconds, for messages.
+pub fn s(t: Micros) -> String {
+    format!("{}.{:06}", t / SECOND, t % SECOND)
+}
+
 /// `123.456789` → 123_456_789 µs, exactly; `None` for an empty cell.
 pub fn micros(cell: &str) -> Option<Micros> {
     if cell.is_empty() {

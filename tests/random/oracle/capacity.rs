@@ -8,10 +8,8 @@
 use std::collections::HashMap;
 
 use crate::Violation;
-use crate::outputs::{Micros, Outputs, TimelineRow};
+use crate::outputs::{Micros, Outputs, SECOND, TimelineRow, s};
 use crate::spec::Spec;
-
-const SECOND: Micros = 1_000_000;
 
 /// Not holding quota any more (SPEC §1.2).
 fn gone(state: &str) -> bool {
@@ -45,10 +43,6 @@ pub fn check(spec: &Spec, out: &Outputs) -> Vec<Violation> {
     v
 }
 
-fn s(t: Micros) -> String {
-    format!("{}.{:06}", t / SECOND, t % SECOND)
-}
-
 /// What the oracle knows at the end of one instant.
 #[derive(Clone, Debug, Default)]
 struct Instant {
@@ -75,8 +69,7 @@ struct World {
     /// Create calls and terminate calls (times), in row order.
     create_calls: Vec<Micros>,
     terminate_calls: Vec<Micros>,
-    /// Per CVM id: the instance it was created for, and its rows `(t, to)`.
-    cvm_owner: HashMap<String, String>,
+    /// Per CVM id: its rows `(t, to)`.
     cvm_rows: HashMap<String, Vec<(Micros, String)>>,
     /// Per instance: the CVMs created for it, in order.
     cvms_of: HashMap<String, Vec<String>>,
@@ -95,7 +88,6 @@ impl World {
             instants: Vec::new(),
             create_calls: Vec::new(),
             terminate_calls: Vec::new(),
-            cvm_owner: HashMap::new(),
             cvm_rows: HashMap::new(),
             cvms_of: HashMap::new(),
         };
@@ -135,7 +127,6 @@ impl World {
                         if row.cause == "create_call" {
                             match timeline.get(k + 1) {
                                 Some(next) if next.entity == "instance" && next.to == "STARTING" && next.t == row.t => {
-                                    world.cvm_owner.insert(row.id.clone(), next.id.clone());
                                     world.cvms_of.entry(next.id.clone()).or_default().push(row.id.clone());
                                 }
                                 _ => v.push(format!("[link] the create call of {} at {} s is not followed by its instance's STARTING row", row.id, s(row.t))),

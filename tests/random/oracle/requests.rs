@@ -9,16 +9,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::Violation;
-use crate::outputs::{Micros, Outputs, RequestRow, TimelineRow};
+use crate::outputs::{Micros, Outputs, RequestRow, SECOND, TimelineRow, s};
 use crate::spec::{Call, Retry, Spec};
 
-const SECOND: Micros = 1_000_000;
 const LIMITED: &str = "RequestLimitExceeded";
 const FAULT: &str = "InternalError";
-
-fn s(t: Micros) -> String {
-    format!("{}.{:06}", t / SECOND, t % SECOND)
-}
 
 fn describe(r: &RequestRow) -> String {
     let answer = if r.ok { "ok".to_string() } else { r.error_code.clone() };

@@ -17,14 +17,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::Value;
 
 use crate::Violation;
-use crate::outputs::{InstanceRow, Micros, Outputs, RequestRow, TimelineRow, seconds_to_micros};
+use crate::outputs::{InstanceRow, Micros, Outputs, RequestRow, TimelineRow, s, seconds_to_micros};
 use crate::spec::{Dist, Spec, Task};
-
-const SECOND: Micros = 1_000_000;
-
-fn s(t: Micros) -> String {
-    format!("{}.{:06}", t / SECOND, t % SECOND)
-}
 
 fn show(r: &TimelineRow) -> String {
     format!("{},{},{},{},{},{}", s(r.t), r.entity, r.id, r.from.as_deref().unwrap_or(""), r.to, r.cause)
