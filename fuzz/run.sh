@@ -14,5 +14,5 @@ for t in "${targets[@]}"; do
   mkdir -p "target/fuzz-corpus/$t"
   echo "== $t: $seconds s"
   cargo +nightly fuzz run "$t" "target/fuzz-corpus/$t" "fuzz/corpus/$t" -- \
-    -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 2>&1 | grep -E "^(#[0-9]+ +DONE|Done|==|SUMMARY|thread|.*panicked)" | tail -n 6
+    -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 2>&1 | grep -E "^(#[0-9]+[[:space:]]+DONE|Done|==|SUMMARY|thread|.*panicked)" | tail -n 6
 done
