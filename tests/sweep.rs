@@ -2,8 +2,11 @@
 //! sweep byte for byte, whatever N and `--jobs`; common random numbers; bad sweep files.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
+use common::assert_same_tree;
 
 fn termsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_termsim")).args(args).output().expect("termsim runs")
@@ -16,33 +19,6 @@ fn ok(args: &[&str]) {
 
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps").join(name).to_str().unwrap().to_owned()
-}
-
-/// Every file under `dir`, relative path → bytes.
-fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push((path.strip_prefix(dir).unwrap().to_owned(), fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn assert_same_tree(a: &Path, b: &Path) {
-    let (fa, fb) = (files(a), files(b));
-    let names = |f: &[(PathBuf, Vec<u8>)]| f.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&fa), names(&fb), "{} and {} hold different files", a.display(), b.display());
-    for ((path, x), (_, y)) in fa.iter().zip(&fb) {
-        assert!(x == y, "{} differs between {} and {}", path.display(), a.display(), b.display());
-    }
 }
 
 #[test]

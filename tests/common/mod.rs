@@ -6,7 +6,8 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use termsim::engine::SimTime;
@@ -141,4 +142,31 @@ pub fn run_beside(scenario: &Value, files: &[(&str, &str)]) -> (Outcome, Rec) {
     let mut model = Model::new(loaded.config, Rec::default()).unwrap_or_else(|e| panic!("{e}"));
     model.run().unwrap_or_else(|e| panic!("{e}"));
     model.finish()
+}
+
+/// Every file under `dir`, relative path → bytes.
+pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.strip_prefix(dir).unwrap().to_owned(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub fn assert_same_tree(a: &Path, b: &Path) {
+    let (fa, fb) = (files(a), files(b));
+    let names = |f: &[(PathBuf, Vec<u8>)]| f.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&fa), names(&fb), "{} and {} hold different files", a.display(), b.display());
+    for ((path, x), (_, y)) in fa.iter().zip(&fb) {
+        assert!(x == y, "{} differs between {} and {}", path.display(), a.display(), b.display());
+    }
 }
