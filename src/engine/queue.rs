@@ -137,6 +137,19 @@ impl<E: Copy> RadixQueue<E> {
         }
     }
 
+    /// Puts back the event the last [`pop`](EventQueue::pop) returned, ahead of every other: a
+    /// caller that runs the model up to a time (`Model::run_until`) pops one event too many. The
+    /// time of the last pop is then again the one before: pushes may come at any time from it on,
+    /// and all of those up to the event put back go to `front` or `late` (it is in `front`, so
+    /// `front_last` is not below it), never to a bucket.
+    pub fn unpop(&mut self, time: SimTime, event: E) {
+        debug_assert!(self.front.last().is_none_or(|&(t, _)| time.0 <= t), "only the last popped event");
+        debug_assert!(self.late.peek_time().is_none_or(|t| time.0 <= t), "only the last popped event");
+        debug_assert!(time.0 <= self.front_last, "a popped event is never later than front_last");
+        self.front.push((time.0, event));
+        self.len += 1;
+    }
+
     /// The `n`-th next event (0: the one the next pop returns), when it is already sorted into
     /// the front; `None` does not mean the queue has fewer events.
     pub fn peek(&self, n: usize) -> Option<&E> {
@@ -276,7 +289,8 @@ impl<E: Copy> EventQueue<E> for RadixQueue<E> {
     #[inline]
     fn push(&mut self, time: SimTime, event: E) {
         let time = time.0;
-        debug_assert!(time >= self.base, "event scheduled in the past");
+        // (Below `base` only after an `unpop`, and then not later than `front_last`.)
+        debug_assert!(time >= self.base || time <= self.front_last, "event scheduled in the past");
         self.len += 1;
         if time > self.front_last {
             self.place(time, event);
@@ -301,7 +315,7 @@ impl<E: Copy> EventQueue<E> for RadixQueue<E> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn pop(&mut self) -> Option<(SimTime, E)> {
         if self.front.is_empty() && self.late.is_empty() && !self.refill_front() {
             return None;

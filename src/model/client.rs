@@ -21,6 +21,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use rand::RngExt;
 
@@ -40,6 +41,9 @@ struct ClientRuntime {
     requests: Requests,
     retry: Option<Retry>,
     jitter: Stream,
+    /// The calls known when the run started: each, once sent, puts the next on the agenda.
+    /// Calls added later ([`Model::push_call`]) put themselves on it.
+    upfront: u32,
 }
 
 /// A client's calls, resolved once when the run starts.
@@ -53,6 +57,8 @@ enum Requests {
 }
 
 pub(super) struct Clients {
+    /// Account names, numbered in order of first use (rows added live get numbers after).
+    accounts: HashMap<Box<str>, u32>,
     agenda: BinaryHeap<Due>,
     /// When the live wake-up is due, if one is scheduled.
     wake_at: Option<SimTime>,
@@ -97,11 +103,8 @@ impl Clients {
     pub(super) fn new(cfg: &Config, streams: Streams) -> Self {
         let mut resolver = Resolver::new(Catalog::of(cfg));
         // Accounts are numbered in order of first use, so the numbering is the same every run.
-        let mut accounts: HashMap<&str, u32> = HashMap::new();
-        let mut account = |name| {
-            let next = accounts.len() as u32;
-            *accounts.entry(name).or_insert(next)
-        };
+        let mut accounts: HashMap<Box<str>, u32> = HashMap::new();
+        let mut account = |name: &str| account_number(&mut accounts, name);
         let clients = cfg
             .clients
             .iter()
@@ -124,6 +127,7 @@ impl Clients {
                     kind => Requests::Same(resolver.request(kind.call(0))),
                 };
                 ClientRuntime {
+                    upfront: c.kind.call_count() as u32,
                     account: client_account,
                     requests,
                     retry: c.retry,
@@ -132,6 +136,7 @@ impl Clients {
             })
             .collect();
         Clients {
+            accounts,
             agenda: BinaryHeap::new(),
             wake_at: None,
             wake_token: 0,
@@ -140,6 +145,15 @@ impl Clients {
             selections: resolver.into_selections(),
         }
     }
+}
+
+fn account_number(accounts: &mut HashMap<Box<str>, u32>, name: &str) -> u32 {
+    if let Some(&n) = accounts.get(name) {
+        return n;
+    }
+    let next = accounts.len() as u32;
+    accounts.insert(name.into(), next);
+    next
 }
 
 fn backoff(retry: &Retry, failed_attempts: u32, jitter: &mut Stream) -> SimTime {
@@ -166,6 +180,39 @@ impl<R: Recorder> Model<R> {
         }
     }
 
+    /// Appends a call to trace client `client` while the run goes on, sent at `row.at` (not
+    /// before now): what `termsim serve` does with each call it receives. Its ids are resolved
+    /// as a trace row's are when a run starts, and it goes on the agenda at once; the rows of a
+    /// trace known from the start go on it one after another instead, which changes no call's
+    /// place: the agenda orders calls by (time, client, row) whenever they were added. Returns
+    /// the call's row number in the client.
+    pub fn push_call(&mut self, client: u32, row: super::config::TraceRow) -> u32 {
+        assert!(row.at >= self.now, "a call is never added in the past");
+        let k = client as usize;
+        let ClientKind::Trace { rows } = &mut self.cfg.clients[k].kind else {
+            panic!("calls are added to trace clients only");
+        };
+        Arc::make_mut(rows).push(row);
+        let target = rows.len() as u32 - 1;
+        let row = &rows[target as usize];
+        let account = match row.account.as_deref() {
+            Some(name) => account_number(&mut self.clients.accounts, name),
+            None => self.clients.clients[k].account,
+        };
+        let selections = std::mem::take(&mut self.clients.selections);
+        let mut resolver = Resolver::resume(Catalog::of(&self.cfg), selections);
+        let ClientKind::Trace { rows } = &self.cfg.clients[k].kind else { unreachable!() };
+        let row = &rows[target as usize];
+        let request = resolver.request(row.call.as_ref());
+        self.clients.selections = resolver.into_selections();
+        let Requests::Rows(resolved) = &mut self.clients.clients[k].requests else { unreachable!() };
+        resolved.push((account, request));
+        self.rec.call_added(client, row);
+        let at = row.at;
+        self.add_to_agenda(at, client, target, 1);
+        target
+    }
+
     fn add_to_agenda(&mut self, at: SimTime, client: u32, target: u32, attempt: u32) {
         let c = &mut self.clients;
         c.agenda.push(Reverse((at, client, target, attempt)));
@@ -180,21 +227,31 @@ impl<R: Recorder> Model<R> {
     /// call scheduled for this instant, such as a retry's answer, which then keeps its call's
     /// place on the agenda.
     pub(super) fn client_wake(&mut self, token: u32) {
+        // A wake-up that sends no call is bookkeeping of the agenda, not an event of the run:
+        // not counted, so that `events` does not depend on when the agenda learnt of a call
+        // (a trace's rows one after another, or `termsim serve`'s as they come).
         if token != self.clients.wake_token {
+            self.events -= 1;
             return; // superseded by an earlier wake-up, which has run
         }
         let now = self.now;
         self.clients.wake_at = None;
         // Only the model's events are pending besides the live wake-up.
         if self.queue.pending_at(now) {
+            self.events -= 1;
             self.wake_clients_at(now);
             return;
         }
+        let mut sent = false;
         if let Some(&Reverse((at, client, target, attempt))) = self.clients.agenda.peek() {
             if at <= now {
                 self.clients.agenda.pop();
                 self.send(client, target, attempt);
+                sent = true;
             }
+        }
+        if !sent {
+            self.events -= 1;
         }
         if let Some(&Reverse((at, ..))) = self.clients.agenda.peek() {
             if self.clients.wake_at.is_none_or(|w| at < w) {
@@ -213,7 +270,7 @@ impl<R: Recorder> Model<R> {
 
     fn send(&mut self, client: u32, target: u32, attempt: u32) {
         let kind = &self.cfg.clients[client as usize].kind;
-        if attempt == 1 && (target as usize + 1) < kind.call_count() {
+        if attempt == 1 && target + 1 < self.clients.clients[client as usize].upfront {
             let at = kind.first_send_time(target + 1);
             self.add_to_agenda(at, client, target + 1, 1);
         }

@@ -281,8 +281,9 @@ pub enum ClientKind {
     /// A recorded sequence of calls, one per row of a trace CSV, in time order. Shared, so that
     /// the replications of a sweep do not copy it.
     Trace {
-        /// The calls, one per row, in time order.
-        rows: Arc<[TraceRow]>,
+        /// The calls, one per row, in time order. A `Vec`, so that `termsim serve` can append
+        /// the calls it receives ([`crate::model::Model::push_call`]).
+        rows: Arc<Vec<TraceRow>>,
     },
 }
 

@@ -189,6 +189,8 @@ pub struct Model<R: Recorder> {
     tally: Tally,
     /// Most events one instant may run: beyond it the run is stuck (see [`RunError`]).
     events_per_instant_bound: u64,
+    /// `events` when the current instant began.
+    instant_started_at_event: u64,
 }
 
 /// Why a run stopped before its end.
@@ -304,6 +306,7 @@ impl<R: Recorder> Model<R> {
             tally: Tally::default(),
             events_per_instant_bound: MIN_EVENTS_PER_INSTANT
                 .saturating_add(entities.saturating_mul(EVENTS_PER_ENTITY_AT_ONE_INSTANT)),
+            instant_started_at_event: 0,
             cfg,
         };
         model.start();
@@ -349,26 +352,63 @@ impl<R: Recorder> Model<R> {
     #[inline(never)]
     pub fn run_with_progress(&mut self, every: u64, mut progress: impl FnMut(SimTime, u64)) -> Result<(), RunError> {
         let horizon = self.cfg.horizon;
-        let mut instant_started_at_event = 0;
+        // A local, not the field, in the hot loop: it stays in a register.
+        let mut instant_started_at_event = self.instant_started_at_event;
         while let Some((time, event)) = self.queue.pop() {
             if time > horizon {
                 break;
             }
-            if time != self.now {
-                self.end_instant();
-                instant_started_at_event = self.events;
-            } else if self.events - instant_started_at_event >= self.events_per_instant_bound {
-                return Err(RunError::StuckAtOneInstant { at: time, bound: self.events_per_instant_bound });
-            }
-            self.prefetch_ahead();
-            self.now = time;
-            self.events += 1;
-            self.handle(Event::from(event));
+            self.step(time, event, &mut instant_started_at_event)?;
             if self.events % every == 0 {
                 progress(self.now, self.events);
             }
         }
         self.end_instant();
+        self.instant_started_at_event = instant_started_at_event;
+        Ok(())
+    }
+
+    /// Runs every event due up to `until` (and not after the horizon), those that the events run
+    /// schedule for up to then included, and stops there, in the middle of the instant: calls
+    /// added next at `until` ([`Model::push_call`]) come after its state changes, as a trace row
+    /// at that instant would. `termsim serve` drives the model this way; [`Model::end_run`] closes
+    /// the last instant.
+    pub fn run_until(&mut self, until: SimTime) -> Result<(), RunError> {
+        let until = until.min(self.cfg.horizon);
+        let mut instant_started_at_event = self.instant_started_at_event;
+        let mut result = Ok(());
+        while let Some((time, event)) = self.queue.pop() {
+            if time > until {
+                self.queue.unpop(time, event);
+                break;
+            }
+            result = self.step(time, event, &mut instant_started_at_event);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.instant_started_at_event = instant_started_at_event;
+        result
+    }
+
+    /// Closes the last instant after [`Model::run_until`], as the end of [`Model::run`] does.
+    pub fn end_run(&mut self) {
+        self.end_instant();
+    }
+
+    /// One event of the loop: the instant's bookkeeping, then the event.
+    #[inline(always)]
+    fn step(&mut self, time: SimTime, event: Queued, instant_started_at_event: &mut u64) -> Result<(), RunError> {
+        if time != self.now {
+            self.end_instant();
+            *instant_started_at_event = self.events;
+        } else if self.events - *instant_started_at_event >= self.events_per_instant_bound {
+            return Err(RunError::StuckAtOneInstant { at: time, bound: self.events_per_instant_bound });
+        }
+        self.prefetch_ahead();
+        self.now = time;
+        self.events += 1;
+        self.handle(Event::from(event));
         Ok(())
     }
 
@@ -404,6 +444,7 @@ impl<R: Recorder> Model<R> {
         }
     }
 
+    #[inline(always)]
     fn handle(&mut self, event: Event) {
         match event {
             Event::JobSubmitted(j) => self.submit_job(j),

@@ -67,6 +67,11 @@ pub trait Recorder {
 
     /// Called whenever the number of live CVMs or the quota in use changes.
     fn occupancy(&mut self, _time: SimTime, _now: Occupancy) {}
+
+    /// A call was added to trace client `client` during the run ([`super::Model::push_call`]),
+    /// before any request of it is reported: a recorder that reads the configuration's clients
+    /// learns it here.
+    fn call_added(&mut self, _client: u32, _row: &super::config::TraceRow) {}
 }
 
 /// Records nothing: for benchmarks and for runs that only want the final state.

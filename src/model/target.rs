@@ -232,6 +232,12 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A resolver that goes on numbering [`Selection::Listed`] slots after `selections`, those
+    /// of the calls resolved before (calls added while a run goes on).
+    pub(crate) fn resume(catalog: Catalog<'a>, selections: Vec<Box<[u32]>>) -> Self {
+        Resolver { selections, ..Resolver::new(catalog) }
+    }
+
     pub(crate) fn catalog(&self) -> &Catalog<'a> {
         &self.catalog
     }

@@ -12,11 +12,12 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use crate::engine::SimTime;
-use crate::model::config::{CallRef, ClientKind, Config};
+use crate::model::config::{CallRef, ClientKind, Config, TraceRow};
 use crate::model::ids::{cvm_id, request_id};
 use crate::model::{Cause, Entity, Occupancy, Recorder, RequestRecord, State};
 
@@ -137,11 +138,26 @@ impl Names {
 }
 
 /// What the model reported, kept as data until the writer thread formats it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Row {
-    State { time: SimTime, entity: Entity, from: Option<State>, to: State, cause: Cause },
+    State {
+        time: SimTime,
+        entity: Entity,
+        from: Option<State>,
+        to: State,
+        cause: Cause,
+    },
     Request(RequestRecord),
-    Occupancy { time: SimTime, now: Occupancy },
+    Occupancy {
+        time: SimTime,
+        now: Occupancy,
+    },
+    /// A call added to a trace client during the run: the writer's copy of the clients learns
+    /// it before the request that names it.
+    CallAdded {
+        client: u32,
+        row: Box<TraceRow>,
+    },
 }
 
 /// Rows handed to the writer thread at a time, and how many such batches may wait for it.
@@ -157,7 +173,7 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// thread, so the bytes are the same as if the loop wrote them itself. When the files are
 /// slower than the model, the model waits for the thread (at most `BATCHES_IN_FLIGHT` batches
 /// are pending), so memory stays bounded.
-pub(crate) struct CsvRecorder {
+pub struct CsvRecorder {
     batch: Vec<Row>,
     timeline: bool,
     /// The latest occupancy, not passed on until time moves on: one row per instant, so the
@@ -173,7 +189,7 @@ pub(crate) struct CsvRecorder {
 impl CsvRecorder {
     /// Creates the files in `dir` and starts the writer thread. `charts`: gather what the
     /// charts need while writing.
-    pub(crate) fn create(dir: &Path, cfg: &Config, timeline: bool, charts: bool) -> io::Result<Self> {
+    pub fn create(dir: &Path, cfg: &Config, timeline: bool, charts: bool) -> io::Result<Self> {
         let mut writer = RowWriter::create(dir, cfg.clone(), timeline, charts)?;
         let (to_writer, batches) = sync_channel::<Vec<Row>>(BATCHES_IN_FLIGHT);
         let (give_back, emptied) = sync_channel::<Vec<Row>>(BATCHES_IN_FLIGHT + 1);
@@ -225,7 +241,7 @@ impl CsvRecorder {
 
     /// Waits for every row to be written; the first error of the whole run, if any. Gives back
     /// the charts' aggregates, which still lack `instances.csv`'s rows.
-    pub(crate) fn finish(mut self) -> io::Result<Option<ChartData>> {
+    pub fn finish(mut self) -> io::Result<Option<ChartData>> {
         self.pass_on_occupancy();
         self.hand_over();
         drop(self.to_writer.take());
@@ -257,6 +273,10 @@ impl Recorder for CsvRecorder {
 
     fn request(&mut self, request: &RequestRecord) {
         self.push(Row::Request(*request));
+    }
+
+    fn call_added(&mut self, client: u32, row: &TraceRow) {
+        self.push(Row::CallAdded { client, row: Box::new(row.clone()) });
     }
 
     #[inline]
@@ -305,6 +325,13 @@ impl RowWriter {
 
     fn write(&mut self, row: &Row) -> io::Result<()> {
         match *row {
+            Row::CallAdded { client, ref row } => {
+                let ClientKind::Trace { rows } = &mut self.cfg.clients[client as usize].kind else {
+                    unreachable!("calls are added to trace clients only")
+                };
+                Arc::make_mut(rows).push(TraceRow::clone(row));
+                Ok(())
+            }
             Row::State { time, entity, from, to, cause } => self.write_state(time, entity, from, to, cause),
             Row::Request(ref request) => {
                 if let Some(charts) = &mut self.charts {

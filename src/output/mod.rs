@@ -18,6 +18,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::Value;
 
+pub use csv::CsvRecorder;
 pub use run::{RunOptions, RunReport, peak_memory_bytes, run_to_dir, summary_of};
 pub use staging::StagedDir;
 

@@ -81,7 +81,7 @@ const NAMED_WARNINGS: usize = 5;
 /// sweep. A trace taken from here is not checked for warnings again (the sweep's base scenario
 /// was), and its rows are shared, not copied.
 #[derive(Clone, Default)]
-pub struct TraceCache(Arc<Mutex<HashMap<TraceKey, Arc<[TraceRow]>>>>);
+pub struct TraceCache(Arc<Mutex<HashMap<TraceKey, Arc<Vec<TraceRow>>>>>);
 
 /// A trace as a client reads it: the file, and the client's `at` added to each row.
 type TraceKey = (PathBuf, SimTime);
@@ -108,13 +108,13 @@ pub(super) fn load(
     offset: SimTime,
     budget: usize,
     calls: &mut CallCheck,
-) -> Result<Arc<[TraceRow]>> {
+) -> Result<Arc<Vec<TraceRow>>> {
     let full = ctx.file.parent().unwrap_or(Path::new(".")).join(csv_path);
     let key = (full.clone(), offset);
     if let Some(rows) = ctx.traces.and_then(|cache| cache.0.lock().expect("not poisoned").get(&key).cloned()) {
         return Ok(rows);
     }
-    let rows: Arc<[TraceRow]> = read(ctx, field, &full, offset, budget, calls)?.into();
+    let rows = Arc::new(read(ctx, field, &full, offset, budget, calls)?);
     if let Some(cache) = ctx.traces {
         cache.0.lock().expect("not poisoned").insert(key, rows.clone());
     }
