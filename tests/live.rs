@@ -162,3 +162,63 @@ fn pushed_calls_are_written_to_requests_csv_like_trace_rows() {
     }
     assert!(std::fs::read_to_string(expected.join("requests.csv")).unwrap().contains(",session,other,CancelTask,"));
 }
+
+/// The Describe calls (SPEC §7) as trace rows: the lookup rules of `model::target`, worked out
+/// by hand, their own limits, and no effect on anything but the limiter.
+#[test]
+fn describe_calls_answer_by_their_rules_and_change_nothing() {
+    let trace = "at_s,account,action,job_id,task_name,index,task_id,invocation_id,instance_ids
+0,,DescribeJob,job-aaaaaaaa,,,,,
+1,,DescribeJob,job-aaaaaaaa,,,,,
+1,,DescribeJob,job-bad,,,,,
+1,,DescribeJob,job-bbbbbbbb,,,,,
+1,,DescribeTask,job-aaaaaaaa,B,,,,
+1,,DescribeTask,job-aaaaaaaa,A,,,,
+2,,DescribeJobs,,,,,,
+2,,DescribeJobs,job-aaaaaaaa;job-bbbbbbbb,,,,,
+2,,DescribeJobs,,,,,,
+3,,DescribeJobs,job-aaaaaaaa;nope,,,,,
+3,,DescribeTaskResult,,,,x,,
+3,,DescribeTaskResult,,,,00000000-0000-4000-8000-000000000009,,
+3,,DescribeTasks,,,,,,
+3,,DescribeInvocations,,,,,inv-bad!,
+3,,DescribeInvocationTasks,,,,,,ins-00000001
+";
+    let (mut s, _) = scenario(trace);
+    s["jobs"][0]["submit_at"] = json!("500ms");
+    s["clients"] = json!([{ "type": "trace", "name": "session", "csv": "session.csv" }]);
+    let (_dir, with) = load(&s, trace);
+    let mut model = Model::new(with.config.clone(), Rec::default()).unwrap();
+    model.run().unwrap();
+    let (_, rec) = model.finish();
+    let calls: Vec<&str> = rec.calls().iter().map(|c| c.2).collect();
+    assert_eq!(
+        calls,
+        [
+            "ResourceNotFound.Job", // 0 s: the job is submitted at 0.5 s
+            "ok",
+            "InvalidParameter.JobIdMalformed",
+            "ResourceNotFound.Job",
+            "ResourceNotFound.Task",
+            "ok",
+            "ok",
+            "ok",
+            "RequestLimitExceeded", // DescribeJobs: 2/s
+            "InvalidParameter.JobIdMalformed",
+            "InvalidParameter.InvalidTaskId",
+            "ok", // an unknown DLC task: answered with no task
+            "ok",
+            "InvalidParameterValue.InvalidInvocationId",
+            "ok",
+        ]
+    );
+
+    let mut without = s.clone();
+    without["clients"] = json!([]);
+    let (_dir2, without) = load(&without, "");
+    let mut model = Model::new(without.config, Rec::default()).unwrap();
+    model.run().unwrap();
+    let (_, quiet) = model.finish();
+    assert_eq!(rec.rows, quiet.rows, "Describe calls change no state");
+    assert_eq!(rec.occupancy, quiet.occupancy);
+}

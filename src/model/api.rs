@@ -149,6 +149,7 @@ impl<R: Recorder> Model<R> {
                 Ok(Target::Job(j)) => self.terminate_job(j),
                 Ok(Target::DlcTask(t)) => self.cancel_task(t),
                 Ok(Target::Invocation { invocation, instances }) => self.cancel_invocation(invocation, instances),
+                Ok(Target::Describe) => None,
             }
         };
         let responded = self.now + self.cfg.backend.api.latency.sample(&mut self.rng.api_latency);

@@ -328,6 +328,20 @@ pub enum Call {
         /// `InstanceIds`.
         instances: Option<Arc<[String]>>,
     },
+    /// A Describe call (SPEC §7): it reads the state and changes nothing. What it names is kept;
+    /// what only shapes the answer (filters other than ids, offsets, limits) is not.
+    Describe {
+        /// One of the Describe actions ([`Action::is_describe`]).
+        action: Action,
+        /// The ids it names: the job (DescribeJob, DescribeTask), the DLC task
+        /// (DescribeTaskResult), or the ids listed or filtered on (DescribeJobs, DescribeTasks,
+        /// DescribeInvocations, DescribeInvocationTasks' invocations); `None`: all.
+        ids: Option<Arc<[String]>>,
+        /// DescribeTask's `TaskName`.
+        task: Option<Arc<str>>,
+        /// DescribeInvocationTasks' `instance-id` filter; `None`: all.
+        instances: Option<Arc<[String]>>,
+    },
 }
 
 /// A call's parameters, borrowed from a client: the one view of a call that the model's
@@ -360,6 +374,17 @@ pub enum CallRef<'a> {
         /// `InstanceIds`; `None`: every task of the invocation.
         instances: Option<&'a [String]>,
     },
+    /// As [`Call::Describe`].
+    Describe {
+        /// The Describe action.
+        action: Action,
+        /// The ids it names; `None`: all.
+        ids: Option<&'a [String]>,
+        /// DescribeTask's `TaskName`.
+        task: Option<&'a str>,
+        /// DescribeInvocationTasks' instances; `None`: all.
+        instances: Option<&'a [String]>,
+    },
 }
 
 impl Call {
@@ -374,6 +399,12 @@ impl Call {
             Call::CancelInvocation { invocation, instances } => {
                 CallRef::CancelInvocation { invocation, instances: instances.as_deref() }
             }
+            Call::Describe { action, ids, task, instances } => CallRef::Describe {
+                action: *action,
+                ids: ids.as_deref(),
+                task: task.as_deref(),
+                instances: instances.as_deref(),
+            },
         }
     }
 }

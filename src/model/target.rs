@@ -19,7 +19,18 @@
 //! - CancelInvocation: a malformed `InvocationId` → `InvalidParameterValue.InvalidInvocationId`;
 //!   more than 100 `InstanceIds` → `InvalidParameterValue.LimitExceeded`; no such invocation (or
 //!   not started yet) → `ResourceNotFound.InvocationNotFound`; an instance id that is not one of
-//!   the invocation's → `InvalidParameterValue.InstanceIsNotRelatedToInvocation`.
+//!   the invocation's → `InvalidParameterValue.InstanceIsNotRelatedToInvocation`;
+//! - the Describe calls (SPEC §7) change nothing; their answers read the state (`termsim serve`):
+//!   - DescribeJob, DescribeTask: a malformed job id → `InvalidParameter.JobIdMalformed`; no such
+//!     job (yet) → `ResourceNotFound.Job`; DescribeTask of a task the job lacks →
+//!     `ResourceNotFound.Task`;
+//!   - DescribeTaskResult: a malformed `TaskId` → `InvalidParameter.InvalidTaskId`; an unknown
+//!     one is answered with no task (`TaskInfo` null), as the API documents;
+//!   - the list calls (DescribeJobs, DescribeTasks, DescribeInvocations,
+//!     DescribeInvocationTasks): more than 100 ids → `InvalidParameterValue.LimitExceeded`; a
+//!     malformed job or invocation id → `InvalidParameter.JobIdMalformed` /
+//!     `InvalidParameterValue.InvalidInvocationId`; ids of nothing known (yet) are left out of
+//!     the answer, not refused.
 
 use std::collections::HashMap;
 
@@ -28,6 +39,9 @@ use crate::engine::SimTime;
 use super::config::{CallRef, Config, DlcTask, Job, TatInvocation};
 use super::ids::{is_dlc_task_id, is_invocation_id, is_job_id};
 use super::limits::MAX_INVOCATION_INSTANCES;
+
+/// Most ids a Describe call may list (the APIs' documented page size).
+pub(crate) const MAX_DESCRIBE_IDS: usize = 100;
 use super::vocabulary::{Action, ErrorCode};
 
 /// An id as the caller wrote it, resolved: well formed or not, and known or not.
@@ -71,6 +85,15 @@ pub(crate) enum Request {
         invocation: Named,
         instances: Selection,
     },
+    /// `named`: the job of DescribeJob and DescribeTask, the DLC task of DescribeTaskResult;
+    /// `task`: DescribeTask's task, its position in the job; `refusal`: what the ids alone
+    /// refuse (a malformed id of a list, too many ids).
+    Describe {
+        action: Action,
+        named: Named,
+        task: Option<u32>,
+        refusal: Option<Refusal>,
+    },
 }
 
 impl Request {
@@ -80,6 +103,7 @@ impl Request {
             Request::TerminateJob { .. } => Action::TerminateJob,
             Request::CancelTask { .. } => Action::CancelTask,
             Request::CancelInvocation { .. } => Action::CancelInvocation,
+            Request::Describe { action, .. } => action,
         }
     }
 }
@@ -100,6 +124,8 @@ pub(crate) enum Target {
         invocation: u32,
         instances: Selection,
     },
+    /// A Describe call, answered from the state.
+    Describe,
 }
 
 /// Why a call's lookup failed. [`Refusal::code`] is the API's answer; the details are for the
@@ -119,6 +145,7 @@ pub(crate) enum Refusal {
     NoSuchInvocation,
     InvocationNotStarted { at: SimTime },
     InstancesNotInInvocation { count: u32 },
+    TooManyIds,
 }
 
 impl Refusal {
@@ -127,13 +154,18 @@ impl Refusal {
         use Refusal::*;
         match self {
             JobIdMalformed => ErrorCode::InvalidParameterJobIdMalformed,
-            NoSuchJob | JobNotYetSubmitted { .. } if action == Action::TerminateJob => ErrorCode::ResourceNotFoundJob,
+            NoSuchJob | JobNotYetSubmitted { .. }
+                if matches!(action, Action::TerminateJob | Action::DescribeJob | Action::DescribeTask) =>
+            {
+                ErrorCode::ResourceNotFoundJob
+            }
+            NoSuchTask if action == Action::DescribeTask => ErrorCode::ResourceNotFoundTask,
             NoSuchJob | JobNotYetSubmitted { .. } | NoSuchTask | IndexOutside { .. } => {
                 ErrorCode::ResourceNotFoundTaskInstance
             }
             TaskIdMalformed | NoSuchDlcTask | DlcTaskNotYetSubmitted { .. } => ErrorCode::InvalidParameterInvalidTaskId,
             InvocationIdMalformed => ErrorCode::InvalidParameterValueInvalidInvocationId,
-            TooManyInstanceIds => ErrorCode::InvalidParameterValueLimitExceeded,
+            TooManyInstanceIds | TooManyIds => ErrorCode::InvalidParameterValueLimitExceeded,
             NoSuchInvocation | InvocationNotStarted { .. } => ErrorCode::ResourceNotFoundInvocationNotFound,
             InstancesNotInInvocation { .. } => ErrorCode::InvalidParameterValueInstanceIsNotRelatedToInvocation,
         }
@@ -187,6 +219,16 @@ pub(crate) fn check(request: Request, now: SimTime, catalog: &Catalog) -> Result
                 }
             }
         },
+        Request::Describe { refusal: Some(refusal), .. } => Err(refusal),
+        Request::Describe { action: Action::DescribeJob, named, .. } => job(named).map(|_| Target::Describe),
+        Request::Describe { action: Action::DescribeTask, named, task, .. } => {
+            job(named)?;
+            task.ok_or(Refusal::NoSuchTask).map(|_| Target::Describe)
+        }
+        Request::Describe { action: Action::DescribeTaskResult, named: Named::Malformed, .. } => {
+            Err(Refusal::TaskIdMalformed)
+        }
+        Request::Describe { .. } => Ok(Target::Describe),
         Request::CancelInvocation { invocation, instances } => {
             if invocation == Named::Malformed {
                 return Err(Refusal::InvocationIdMalformed);
@@ -269,6 +311,7 @@ impl<'a> Resolver<'a> {
             CallRef::CancelTask { task_id } => {
                 Request::CancelTask { task: Self::named(&self.dlc_tasks, is_dlc_task_id(task_id), task_id) }
             }
+            CallRef::Describe { action, ids, task, instances } => self.describe(action, ids, task, instances),
             CallRef::CancelInvocation { invocation, instances } => {
                 let named = Self::named(&self.invocations, is_invocation_id(invocation), invocation);
                 let instances = match (instances, named) {
@@ -280,6 +323,37 @@ impl<'a> Resolver<'a> {
                 Request::CancelInvocation { invocation: named, instances }
             }
         }
+    }
+
+    fn describe(
+        &self,
+        action: Action,
+        ids: Option<&[String]>,
+        task: Option<&str>,
+        instances: Option<&[String]>,
+    ) -> Request {
+        let ids = ids.unwrap_or_default();
+        let first = ids.first().map_or("", String::as_str);
+        let (named, task) = match action {
+            Action::DescribeJob | Action::DescribeTask => {
+                let job = self.job(first);
+                (job, task.and_then(|name| self.task(job, name)))
+            }
+            Action::DescribeTaskResult => (Self::named(&self.dlc_tasks, is_dlc_task_id(first), first), None),
+            _ => (Named::Unknown, None),
+        };
+        let too_many = |list: &[String]| list.len() > MAX_DESCRIBE_IDS;
+        let refusal = match action {
+            _ if too_many(ids) || instances.is_some_and(too_many) => Some(Refusal::TooManyIds),
+            Action::DescribeJobs if !ids.iter().all(|id| is_job_id(id)) => Some(Refusal::JobIdMalformed),
+            Action::DescribeInvocations | Action::DescribeInvocationTasks
+                if !ids.iter().all(|id| is_invocation_id(id)) =>
+            {
+                Some(Refusal::InvocationIdMalformed)
+            }
+            _ => None,
+        };
+        Request::Describe { action, named, task, refusal }
     }
 
     fn select(&mut self, v: u32, ids: &[String]) -> Selection {

@@ -13,14 +13,39 @@ pub enum Action {
     CancelTask,
     /// TencentCloud Automation Tools: cancel a command's invocation (seed 004).
     CancelInvocation,
+    /// Batch: a job's state, its tasks' and the counts of its instances' (SPEC §7).
+    DescribeJob,
+    /// Batch: several jobs' states (SPEC §7).
+    DescribeJobs,
+    /// Batch: a task's state and its instances' (SPEC §7).
+    DescribeTask,
+    /// Data Lake Compute: tasks' states (SPEC §7).
+    DescribeTasks,
+    /// Data Lake Compute: one task's state and result (SPEC §7).
+    DescribeTaskResult,
+    /// TencentCloud Automation Tools: invocations' statuses (SPEC §7).
+    DescribeInvocations,
+    /// TencentCloud Automation Tools: invocation tasks' statuses, one per instance (SPEC §7).
+    DescribeInvocationTasks,
 }
 
 impl Action {
     /// How many actions there are: the length of per-action tables.
-    pub const COUNT: usize = 4;
+    pub const COUNT: usize = 11;
     /// Every action, in the order of [`Action::index`].
-    pub const ALL: [Action; Action::COUNT] =
-        [Action::TerminateTaskInstance, Action::TerminateJob, Action::CancelTask, Action::CancelInvocation];
+    pub const ALL: [Action; Action::COUNT] = [
+        Action::TerminateTaskInstance,
+        Action::TerminateJob,
+        Action::CancelTask,
+        Action::CancelInvocation,
+        Action::DescribeJob,
+        Action::DescribeJobs,
+        Action::DescribeTask,
+        Action::DescribeTasks,
+        Action::DescribeTaskResult,
+        Action::DescribeInvocations,
+        Action::DescribeInvocationTasks,
+    ];
 
     /// The action's position in per-action tables (limits, limiters).
     pub fn index(self) -> usize {
@@ -35,14 +60,47 @@ impl Action {
             Action::TerminateJob => "TerminateJob",
             Action::CancelTask => "CancelTask",
             Action::CancelInvocation => "CancelInvocation",
+            Action::DescribeJob => "DescribeJob",
+            Action::DescribeJobs => "DescribeJobs",
+            Action::DescribeTask => "DescribeTask",
+            Action::DescribeTasks => "DescribeTasks",
+            Action::DescribeTaskResult => "DescribeTaskResult",
+            Action::DescribeInvocations => "DescribeInvocations",
+            Action::DescribeInvocationTasks => "DescribeInvocationTasks",
         }
     }
 
-    /// The documented default limit, in calls per second (seeds 000 to 003).
+    /// The documented default limit, in calls per second (seeds 000 to 003; the Describe calls'
+    /// from serve-wire.md §6, 20/s where the documentation gives none).
     pub fn default_limit(self) -> u32 {
         match self {
-            Action::TerminateTaskInstance | Action::TerminateJob => 2,
-            Action::CancelTask | Action::CancelInvocation => 20,
+            Action::TerminateTaskInstance | Action::TerminateJob | Action::DescribeJobs => 2,
+            Action::CancelTask
+            | Action::CancelInvocation
+            | Action::DescribeTask
+            | Action::DescribeTaskResult
+            | Action::DescribeInvocations
+            | Action::DescribeInvocationTasks => 20,
+            Action::DescribeJob => 50,
+            Action::DescribeTasks => 500,
+        }
+    }
+
+    /// Whether the call only reads the state: it changes nothing but the rate limiter's count.
+    pub fn is_describe(self) -> bool {
+        self.index() >= Action::DescribeJob.index()
+    }
+
+    /// The service that answers the action, as the credential scope of a signed call names it.
+    pub const fn service(self) -> &'static str {
+        match self {
+            Action::TerminateTaskInstance
+            | Action::TerminateJob
+            | Action::DescribeJob
+            | Action::DescribeJobs
+            | Action::DescribeTask => "batch",
+            Action::CancelTask | Action::DescribeTasks | Action::DescribeTaskResult => "dlc",
+            Action::CancelInvocation | Action::DescribeInvocations | Action::DescribeInvocationTasks => "tat",
         }
     }
 }
@@ -83,11 +141,13 @@ pub enum ErrorCode {
     InvalidParameterValueLimitExceeded,
     /// `ResourceNotFound.InvocationNotFound`: an invocation the service does not know (yet).
     ResourceNotFoundInvocationNotFound,
+    /// `ResourceNotFound.Task`: DescribeTask of a task the job does not have.
+    ResourceNotFoundTask,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the summary's `requests.by_error` table.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::InternalError,
         ErrorCode::InvalidParameterJobIdMalformed,
         ErrorCode::RequestLimitExceeded,
@@ -103,6 +163,7 @@ impl ErrorCode {
         ErrorCode::InvalidParameterValueInvalidInvocationId,
         ErrorCode::InvalidParameterValueLimitExceeded,
         ErrorCode::ResourceNotFoundInvocationNotFound,
+        ErrorCode::ResourceNotFoundTask,
     ];
 
     /// The code's name on the wire and in `requests.csv`, e.g. `ResourceNotFound.Job`.
@@ -128,6 +189,7 @@ impl ErrorCode {
             ErrorCode::InvalidParameterValueInvalidInvocationId => "InvalidParameterValue.InvalidInvocationId",
             ErrorCode::InvalidParameterValueLimitExceeded => "InvalidParameterValue.LimitExceeded",
             ErrorCode::ResourceNotFoundInvocationNotFound => "ResourceNotFound.InvocationNotFound",
+            ErrorCode::ResourceNotFoundTask => "ResourceNotFound.Task",
         }
     }
 

@@ -393,6 +393,9 @@ impl RowWriter {
             CallRef::TerminateJob { job } => out.write_all(escape(job).as_bytes())?,
             CallRef::CancelTask { task_id } => out.write_all(escape(task_id).as_bytes())?,
             CallRef::CancelInvocation { invocation, .. } => out.write_all(escape(invocation).as_bytes())?,
+            CallRef::Describe { ids, task, instances, .. } => {
+                out.write_all(escape(&describe_target(ids, task, instances)).as_bytes())?
+            }
             CallRef::TerminateTaskInstance { job, task, index } => {
                 let (job_cell, task_cell) = (escape(job), escape(task));
                 if matches!((&job_cell, &task_cell), (Cow::Borrowed(_), Cow::Borrowed(_))) {
@@ -413,6 +416,19 @@ impl RowWriter {
             Some(e) => writeln!(out, ",error,{}", e.as_str()),
         }
     }
+}
+
+/// The `target` cell of a Describe call: its ids separated by `;` (empty: all), DescribeTask's
+/// `job/task`, and DescribeInvocationTasks' instances after a `/`.
+pub(crate) fn describe_target(ids: Option<&[String]>, task: Option<&str>, instances: Option<&[String]>) -> String {
+    let mut cell = ids.map(|ids| ids.join(";")).unwrap_or_default();
+    if let Some(task) = task {
+        cell = format!("{cell}/{task}");
+    }
+    if let Some(instances) = instances {
+        cell = format!("{cell}/{}", instances.join(";"));
+    }
+    cell
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::engine::SimTime;
 use crate::expect::Expectation;
+use crate::model::Action;
 use crate::model::config::{
     Api, Backend, Config, CreateFailedState, Cvm, DlcTask, EnvRef, Environment, FailedAction, Job, NamedEnvPolicy,
     RateLimitAlgorithm, Task, TatInvocation,
@@ -89,14 +90,8 @@ pub(super) fn build(ctx: &mut Ctx, file: &ScenarioFile, default_name: &str) -> R
 fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
     let p = JsonPath::root().key("backend");
     let api = p.key("api");
-    let limits = [
-        (b.api.limits.terminate_task_instance, "TerminateTaskInstance"),
-        (b.api.limits.terminate_job, "TerminateJob"),
-        (b.api.limits.cancel_task, "CancelTask"),
-        (b.api.limits.cancel_invocation, "CancelInvocation"),
-    ];
-    for (limit, action) in limits {
-        ctx.check((1..=MAX_RATE as u32).contains(&limit), &api.key("limits").key(action), || {
+    for (limit, action) in b.api.limits.by_action().into_iter().zip(Action::ALL) {
+        ctx.check((1..=MAX_RATE as u32).contains(&limit), &api.key("limits").key(action.as_str()), || {
             format!("a rate limit is a whole number of calls per second from 1 to {MAX_RATE}, got {limit}")
         })?;
     }
@@ -128,12 +123,7 @@ fn build_backend(ctx: &Ctx, b: &BackendFile) -> Result<Backend> {
                 RateLimitFile::FixedWindow => RateLimitAlgorithm::FixedWindow,
                 RateLimitFile::TokenBucket => RateLimitAlgorithm::TokenBucket,
             },
-            limits: [
-                b.api.limits.terminate_task_instance,
-                b.api.limits.terminate_job,
-                b.api.limits.cancel_task,
-                b.api.limits.cancel_invocation,
-            ],
+            limits: b.api.limits.by_action(),
             internal_error_rate: b.api.internal_error_rate.0,
         },
         cvm: Cvm {

@@ -10,7 +10,7 @@ use crate::engine::SimTime;
 use crate::model::Action;
 use crate::model::config::CallRef;
 use crate::model::limits::MAX_INVOCATION_INSTANCES;
-use crate::model::target::{Catalog, Named, Refusal, Request, Resolver, check};
+use crate::model::target::{Catalog, MAX_DESCRIBE_IDS, Named, Refusal, Request, Resolver, check};
 
 /// The parameter of a call a warning is about: a field of a client, or a column of a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +116,10 @@ fn explain(refusal: Refusal, call: CallRef, action: Action, at: SimTime) -> (Par
         CallRef::TerminateJob { job } => (job, "", 0, "", ""),
         CallRef::CancelTask { task_id } => ("", "", 0, task_id, ""),
         CallRef::CancelInvocation { invocation, .. } => ("", "", 0, "", invocation),
+        CallRef::Describe { ids, task, .. } => {
+            let first = ids.and_then(<[String]>::first).map_or("", String::as_str);
+            (first, task.unwrap_or(""), 0, first, first)
+        }
     };
     match refusal {
         Refusal::JobIdMalformed => (Param::Job, format!("`{job}` is not a job id: calls naming it will get {code}")),
@@ -158,6 +162,14 @@ fn explain(refusal: Refusal, call: CallRef, action: Action, at: SimTime) -> (Par
                 "invocation `{invocation}` starts at {starts} s, after the call sent at {at} s: that call will get {code}"
             ),
         ),
+        Refusal::TooManyIds => {
+            let param = match action {
+                Action::DescribeJobs => Param::Job,
+                Action::DescribeTasks => Param::TaskId,
+                _ => Param::Invocation,
+            };
+            (param, format!("more than {MAX_DESCRIBE_IDS} ids: the call will get {code}"))
+        }
         Refusal::InstancesNotInInvocation { count } => {
             (Param::Instances, format!("{count} of the instances are not in the invocation: the call will get {code}"))
         }

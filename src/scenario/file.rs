@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::SimTime;
+use crate::model::Action;
 
 use super::values::{DistributionSpec, DurationValue, IndicesSpec, Probability};
 
@@ -144,7 +145,7 @@ pub enum RateLimitFile {
 }
 
 /// Calls per second per account (whole numbers, at least 1). Defaults: 2, 2, 20 and 20 (the
-/// seeds).
+/// seeds); the Describe calls' as serve-wire.md §6 gives them ([`Action::default_limit`]).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsFile {
@@ -164,11 +165,83 @@ pub struct LimitsFile {
     #[serde(rename = "CancelInvocation")]
     #[schemars(range(min = 1, max = 1_000_000))]
     pub cancel_invocation: u32,
+    /// DescribeJob calls per second (`termsim serve`). Default: 50.
+    #[serde(rename = "DescribeJob")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub describe_job: u32,
+    /// DescribeJobs calls per second (`termsim serve`). Default: 2.
+    #[serde(rename = "DescribeJobs")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub describe_jobs: u32,
+    /// DescribeTask calls per second (`termsim serve`). Default: 20.
+    #[serde(rename = "DescribeTask")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub describe_task: u32,
+    /// DescribeTasks calls per second (`termsim serve`). Default: 500.
+    #[serde(rename = "DescribeTasks")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub describe_tasks: u32,
+    /// DescribeTaskResult calls per second (`termsim serve`). Default: 20.
+    #[serde(rename = "DescribeTaskResult")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub describe_task_result: u32,
+    /// DescribeInvocations calls per second (`termsim serve`). Default: 20.
+    #[serde(rename = "DescribeInvocations")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub describe_invocations: u32,
+    /// DescribeInvocationTasks calls per second (`termsim serve`). Default: 20.
+    #[serde(rename = "DescribeInvocationTasks")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub describe_invocation_tasks: u32,
+}
+
+impl LimitsFile {
+    /// The limits in [`Action::ALL`] order.
+    pub fn by_action(&self) -> [u32; Action::COUNT] {
+        [
+            self.terminate_task_instance,
+            self.terminate_job,
+            self.cancel_task,
+            self.cancel_invocation,
+            self.describe_job,
+            self.describe_jobs,
+            self.describe_task,
+            self.describe_tasks,
+            self.describe_task_result,
+            self.describe_invocations,
+            self.describe_invocation_tasks,
+        ]
+    }
 }
 
 impl Default for LimitsFile {
     fn default() -> Self {
-        LimitsFile { terminate_task_instance: 2, terminate_job: 2, cancel_task: 20, cancel_invocation: 20 }
+        let [
+            terminate_task_instance,
+            terminate_job,
+            cancel_task,
+            cancel_invocation,
+            describe_job,
+            describe_jobs,
+            describe_task,
+            describe_tasks,
+            describe_task_result,
+            describe_invocations,
+            describe_invocation_tasks,
+        ] = Action::ALL.map(Action::default_limit);
+        LimitsFile {
+            terminate_task_instance,
+            terminate_job,
+            cancel_task,
+            cancel_invocation,
+            describe_job,
+            describe_jobs,
+            describe_task,
+            describe_tasks,
+            describe_task_result,
+            describe_invocations,
+            describe_invocation_tasks,
+        }
     }
 }
 

@@ -52,13 +52,28 @@ pub(super) const COLUMNS: [&str; 9] =
     ["at_s", "account", "action", "job_id", "task_name", "index", "task_id", "invocation_id", "instance_ids"];
 
 /// The columns each action needs; the others of `JOB_ID..=INSTANCE_IDS` must be empty, except
-/// `instance_ids`, which CancelInvocation may leave empty.
+/// those it [`may`] leave empty.
 fn needs(action: Action) -> &'static [usize] {
     match action {
         Action::TerminateTaskInstance => &[JOB_ID, TASK_NAME, INDEX],
-        Action::TerminateJob => &[JOB_ID],
-        Action::CancelTask => &[TASK_ID],
+        Action::TerminateJob | Action::DescribeJob => &[JOB_ID],
+        Action::DescribeTask => &[JOB_ID, TASK_NAME],
+        Action::CancelTask | Action::DescribeTaskResult => &[TASK_ID],
         Action::CancelInvocation => &[INVOCATION_ID],
+        Action::DescribeJobs | Action::DescribeTasks | Action::DescribeInvocations => &[],
+        Action::DescribeInvocationTasks => &[],
+    }
+}
+
+/// The columns an action may fill or leave empty: lists of ids, `;`-separated, empty for all.
+fn may(action: Action) -> &'static [usize] {
+    match action {
+        Action::CancelInvocation => &[INSTANCE_IDS],
+        Action::DescribeJobs => &[JOB_ID],
+        Action::DescribeTasks => &[TASK_ID],
+        Action::DescribeInvocations => &[INVOCATION_ID],
+        Action::DescribeInvocationTasks => &[INVOCATION_ID, INSTANCE_IDS],
+        _ => &[],
     }
 }
 
@@ -374,7 +389,7 @@ impl Cells<'_> {
         };
         let needed = needs(action);
         for column in JOB_ID..=INSTANCE_IDS {
-            let optional = column == INSTANCE_IDS && action == Action::CancelInvocation;
+            let optional = may(action).contains(&column);
             match (self.get(column).is_empty(), needed.contains(&column)) {
                 (true, true) => return Err(self.error(column, format!("{name} needs it"))),
                 (false, false) if !optional => {
@@ -391,7 +406,20 @@ impl Cells<'_> {
             Action::TerminateJob => Call::TerminateJob { job: text(JOB_ID) },
             Action::CancelTask => Call::CancelTask { task_id: text(TASK_ID) },
             Action::CancelInvocation => {
-                Call::CancelInvocation { invocation: text(INVOCATION_ID), instances: self.instance_ids(shared)? }
+                Call::CancelInvocation { invocation: text(INVOCATION_ID), instances: self.list(INSTANCE_IDS, shared)? }
+            }
+            describe => {
+                let one = |column| Some(Arc::from([self.get(column).to_owned()]));
+                let (ids, task, instances) = match describe {
+                    Action::DescribeJob => (one(JOB_ID), None, None),
+                    Action::DescribeTask => (one(JOB_ID), Some(text(TASK_NAME)), None),
+                    Action::DescribeTaskResult => (one(TASK_ID), None, None),
+                    Action::DescribeJobs => (self.list(JOB_ID, shared)?, None, None),
+                    Action::DescribeTasks => (self.list(TASK_ID, shared)?, None, None),
+                    Action::DescribeInvocations => (self.list(INVOCATION_ID, shared)?, None, None),
+                    _ => (self.list(INVOCATION_ID, shared)?, None, self.list(INSTANCE_IDS, shared)?),
+                };
+                Call::Describe { action: describe, ids, task, instances }
             }
         };
         Ok(TraceRow { at, account, call })
@@ -410,9 +438,10 @@ impl Cells<'_> {
         })
     }
 
-    /// `None` for an empty cell: every instance of the invocation.
-    fn instance_ids(&self, shared: &mut Shared) -> Result<Option<Arc<[String]>>> {
-        let cell = self.get(INSTANCE_IDS);
+    /// A `;`-separated list of ids; `None` for an empty cell: all (every instance of the
+    /// invocation, every job...).
+    fn list(&self, column: usize, shared: &mut Shared) -> Result<Option<Arc<[String]>>> {
+        let cell = self.get(column);
         if cell.is_empty() {
             return Ok(None);
         }
@@ -421,7 +450,8 @@ impl Cells<'_> {
         }
         let ids: Vec<String> = cell.split(';').map(|id| id.trim_ascii().to_owned()).collect();
         if ids.iter().any(String::is_empty) {
-            return Err(self.error(INSTANCE_IDS, "an empty instance id: ids are separated by single `;`"));
+            let what = if column == INSTANCE_IDS { "instance id" } else { "id" };
+            return Err(self.error(column, format!("an empty {what}: ids are separated by single `;`")));
         }
         let ids: Arc<[String]> = ids.into();
         shared.lists.insert(cell.into(), ids.clone());
