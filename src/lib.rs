@@ -30,6 +30,7 @@ pub mod model;
 pub mod output;
 pub mod progress;
 pub mod scenario;
+pub mod serve;
 pub mod sweep;
 
 pub use error::{Error, Status};

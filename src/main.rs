@@ -97,6 +97,34 @@ enum Command {
         #[arg(long)]
         update: bool,
     },
+    /// Serves the scenario's model behind the Tencent Cloud API (Batch, DLC, TAT) for the
+    /// official SDKs and tccli; on stop writes the outputs, the session and a scenario that
+    /// replays it.
+    Serve {
+        /// A scenario file (JSON). Default: the built-in default scenario.
+        scenario: Option<PathBuf>,
+        /// Address to listen on (port 0: any free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: std::net::SocketAddr,
+        /// Simulated seconds per wall second.
+        #[arg(long, default_value_t = 1.0, conflicts_with = "clock")]
+        speed: f64,
+        /// `manual`: time moves only by POST /termsim/advance, and answers are sent at once.
+        #[arg(long, value_parser = ["manual"])]
+        clock: Option<String>,
+        /// JSON file: SecretId -> {"secret_key", "account"}; turns on signature checks.
+        #[arg(long)]
+        credentials: Option<PathBuf>,
+        /// Output folder. Default: results/<scenario name>-serve/
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Draw no charts.
+        #[arg(long)]
+        no_charts: bool,
+        /// Do not write timeline.csv.
+        #[arg(long)]
+        no_timeline: bool,
+    },
     /// Draws a results folder's charts again from its CSV files (into DIR/charts/).
     Plot {
         /// A results folder written by `termsim run`.
@@ -138,6 +166,9 @@ fn try_main(cli: &Cli) -> Result<Status, Error> {
             Ok(Status::Success)
         }
         Command::Check { scenario, baseline, tolerance, update } => check(scenario, baseline, *tolerance, *update),
+        Command::Serve { scenario, listen, speed, clock, credentials, out, no_charts, no_timeline } => {
+            serve(scenario, *listen, *speed, clock.is_some(), credentials, out, *no_charts, *no_timeline)
+        }
         Command::Plot { dir } => {
             let drawn = termsim::output::plot::plot(dir)?;
             say!("{} charts drawn in {}: {}", drawn.len(), dir.join("charts").display(), drawn.join(", "));
@@ -196,6 +227,66 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
         say!("  {v}");
     }
     Ok(Status::passed_if(s.expect.iter().all(|v| v.passed)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn serve(
+    path: &Option<PathBuf>,
+    listen: std::net::SocketAddr,
+    speed: f64,
+    manual: bool,
+    credentials: &Option<PathBuf>,
+    out: &Option<PathBuf>,
+    no_charts: bool,
+    no_timeline: bool,
+) -> Result<Status, Error> {
+    let scenario = load(path)?;
+    for w in &scenario.warnings {
+        say!("{w}");
+    }
+    let (scenario_text, scenario_dir) = match path {
+        Some(p) => (
+            std::fs::read_to_string(p).map_err(|e| Error::Input(format!("{}: {e}", p.display())))?,
+            p.parent().map(Path::to_owned).unwrap_or_default(),
+        ),
+        None => (scenario::DEFAULT_SCENARIO.to_owned(), PathBuf::from("scenarios")),
+    };
+    let credentials =
+        credentials.as_ref().map(|p| termsim::serve::read_credentials(p).map(|c| (p.clone(), c))).transpose()?;
+    let auth = match &credentials {
+        Some((p, c)) => format!("signatures checked against {} ({} SecretIds)", p.display(), c.len()),
+        None => "no --credentials: any signature is accepted and the SecretId is the account".into(),
+    };
+    let clock = if manual { termsim::serve::ClockMode::Manual } else { termsim::serve::ClockMode::Speed(speed) };
+    let clock_text = if manual { "manual clock (POST /termsim/advance)".to_string() } else { format!("speed {speed}") };
+    let name = scenario.config.name.clone();
+    let out = out.clone().unwrap_or_else(|| PathBuf::from("results").join(format!("{name}-serve")));
+    let options = termsim::serve::ServeOptions {
+        scenario,
+        scenario_text,
+        scenario_dir,
+        listen,
+        clock,
+        credentials: credentials.map(|(_, c)| c),
+        out,
+        timeline: !no_timeline,
+        charts: !no_charts,
+        on_listening: Box::new(move |address| {
+            out!("listening on http://{address}");
+            say!(
+                "termsim serve: scenario {name}, {clock_text}; {auth}; stop with POST /termsim/stop, Ctrl-C or SIGTERM"
+            );
+        }),
+    };
+    let report = termsim::serve::serve(options)?;
+    say!(
+        "stopped at {} s of simulated time: {} calls, {} HTTP requests; results in {}",
+        report.stopped_at.as_secs_f64(),
+        report.calls,
+        report.http_requests,
+        report.out.display()
+    );
+    Ok(Status::Success)
 }
 
 /// Each file is checked and reported, good or bad, before the next: one bad file does not hide

@@ -260,10 +260,10 @@ fn check_message(case: &Case, shown: &str, line: &str) -> Vec<String> {
     if c == 0 {
         wrong.push("column 0 (columns are 1-based)".into());
     }
-    if let Some(col) = case.column {
-        if c != col {
-            wrong.push(format!("column {c}, expected {col}"));
-        }
+    if let Some(col) = case.column
+        && c != col
+    {
+        wrong.push(format!("column {c}, expected {col}"));
     }
     let Some(rest) = rest.strip_prefix(' ') else {
         wrong.push("no space after LINE:COLUMN:".into());

@@ -243,20 +243,20 @@ impl<R: Recorder> Model<R> {
             return;
         }
         let mut sent = false;
-        if let Some(&Reverse((at, client, target, attempt))) = self.clients.agenda.peek() {
-            if at <= now {
-                self.clients.agenda.pop();
-                self.send(client, target, attempt);
-                sent = true;
-            }
+        if let Some(&Reverse((at, client, target, attempt))) = self.clients.agenda.peek()
+            && at <= now
+        {
+            self.clients.agenda.pop();
+            self.send(client, target, attempt);
+            sent = true;
         }
         if !sent {
             self.events -= 1;
         }
-        if let Some(&Reverse((at, ..))) = self.clients.agenda.peek() {
-            if self.clients.wake_at.is_none_or(|w| at < w) {
-                self.wake_clients_at(at);
-            }
+        if let Some(&Reverse((at, ..))) = self.clients.agenda.peek()
+            && self.clients.wake_at.is_none_or(|w| at < w)
+        {
+            self.wake_clients_at(at);
         }
     }
 
@@ -288,11 +288,12 @@ impl<R: Recorder> Model<R> {
         };
         let retry = rt.retry;
         let (error, responded) = self.call_api(client, account, request, target, attempt);
-        if let (Some(error), Some(retry)) = (error, retry) {
-            if error.is_retryable() && attempt < retry.max_attempts {
-                let slot = self.clients.answers.park((client, target, attempt));
-                self.schedule_at(responded, Event::Answer(slot));
-            }
+        if let (Some(error), Some(retry)) = (error, retry)
+            && error.is_retryable()
+            && attempt < retry.max_attempts
+        {
+            let slot = self.clients.answers.park((client, target, attempt));
+            self.schedule_at(responded, Event::Answer(slot));
         }
     }
 

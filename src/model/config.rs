@@ -562,10 +562,10 @@ impl Config {
             return Err(ConfigError::NoWorkers);
         }
         for (j, job) in self.jobs.iter().enumerate() {
-            if let EnvRef::Named(e) = job.env {
-                if e as usize >= self.environments.len() {
-                    return Err(ConfigError::UnknownEnvironment(job.id.clone()));
-                }
+            if let EnvRef::Named(e) = job.env
+                && e as usize >= self.environments.len()
+            {
+                return Err(ConfigError::UnknownEnvironment(job.id.clone()));
             }
             for task in &job.tasks {
                 if task.retry_count > MAX_RETRY_COUNT {
@@ -585,10 +585,10 @@ impl Config {
             }
         }
         for client in &self.clients {
-            if let ClientKind::TerminateTaskInstances { rate, .. } = client.kind {
-                if !(rate.is_finite() && rate > 0.0) {
-                    return Err(ConfigError::ClientRate(client.name.clone()));
-                }
+            if let ClientKind::TerminateTaskInstances { rate, .. } = client.kind
+                && !(rate.is_finite() && rate > 0.0)
+            {
+                return Err(ConfigError::ClientRate(client.name.clone()));
             }
         }
         Ok(())

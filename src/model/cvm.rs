@@ -148,10 +148,10 @@ impl<R: Recorder> Model<R> {
                 self.calls(kind).turn_scheduled = false;
                 return;
             };
-            if let Call::Create(Claimant::Instance { instance, generation }) = call {
-                if self.instances[instance as usize].generation != generation {
-                    continue; // terminated while queued; its grant was already given back
-                }
+            if let Call::Create(Claimant::Instance { instance, generation }) = call
+                && self.instances[instance as usize].generation != generation
+            {
+                continue; // terminated while queued; its grant was already given back
             }
             let queue = self.calls(kind);
             queue.last_call = Some(now);

@@ -229,6 +229,36 @@ impl Outcome {
     }
 }
 
+/// The model's state as it is now ([`Model::view`]).
+pub struct View<'a> {
+    /// The configuration the run was built from (with the calls added so far).
+    pub config: &'a Config,
+    /// The time of the last event run.
+    pub now: SimTime,
+    /// Jobs, in `Config::jobs` order.
+    pub jobs: &'a [JobRuntime],
+    /// Tasks, by global task index.
+    pub tasks: &'a [TaskRuntime],
+    /// Task instances, by global index.
+    pub instances: &'a [Instance],
+    /// DLC tasks, in file order.
+    pub dlc: &'a [dlc::DlcTaskRuntime],
+    /// TAT invocation tasks: every invocation's, in file order, each in its instance order.
+    pub tat_tasks: &'a [tat::TatTaskRuntime],
+    tat_invocations: &'a [tat::TatInvocationRuntime],
+    /// Events run so far.
+    pub events: u64,
+}
+
+impl View<'_> {
+    /// TAT invocation `v`'s status (`None` before it starts), and its first task's index in
+    /// `tat_tasks`.
+    pub fn invocation(&self, v: usize) -> (Option<InvocationStatus>, usize) {
+        let runtime = &self.tat_invocations[v];
+        (runtime.status, runtime.first_task as usize)
+    }
+}
+
 /// The state of a finished run, read by the outputs.
 pub struct Outcome {
     /// The configuration the run was built from.
@@ -359,7 +389,7 @@ impl<R: Recorder> Model<R> {
                 break;
             }
             self.step(time, event, &mut instant_started_at_event)?;
-            if self.events % every == 0 {
+            if self.events.is_multiple_of(every) {
                 progress(self.now, self.events);
             }
         }
@@ -436,11 +466,10 @@ impl<R: Recorder> Model<R> {
         }
         if let Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) =
             self.queue.peek(NEAR).map(|&e| Event::from(e))
+            && let cvm::Owner::Instance(i) = self.cvms[c as usize].owner()
         {
-            if let cvm::Owner::Instance(i) = self.cvms[c as usize].owner() {
-                prefetch(&self.instances[i as usize]);
-                prefetch(&self.times[i as usize]);
-            }
+            prefetch(&self.instances[i as usize]);
+            prefetch(&self.times[i as usize]);
         }
     }
 
@@ -481,6 +510,27 @@ impl<R: Recorder> Model<R> {
     /// Task instances by global index (in file order: job, task, index), as they are now.
     pub fn instances(&self) -> &[Instance] {
         &self.instances
+    }
+
+    /// The live state, read-only: what `termsim serve`'s Describe answers read.
+    pub fn view(&self) -> View<'_> {
+        View {
+            config: &self.cfg,
+            now: self.now,
+            jobs: &self.jobs,
+            tasks: &self.tasks,
+            instances: &self.instances,
+            dlc: &self.dlc,
+            tat_tasks: &self.tat_tasks,
+            tat_invocations: &self.tat_invocations,
+            events: self.events,
+        }
+    }
+
+    /// The recorder the model reports to, to change (`termsim serve` reads each call's answer
+    /// from it).
+    pub fn recorder_mut(&mut self) -> &mut R {
+        &mut self.rec
     }
 
     /// The recorder the model reports to.

@@ -231,11 +231,11 @@ impl CsvRecorder {
     }
 
     fn pass_on_occupancy(&mut self) {
-        if let Some((time, now)) = self.occupancy_pending.take() {
-            if now != self.occupancy_sent {
-                self.occupancy_sent = now;
-                self.push(Row::Occupancy { time, now });
-            }
+        if let Some((time, now)) = self.occupancy_pending.take()
+            && now != self.occupancy_sent
+        {
+            self.occupancy_sent = now;
+            self.push(Row::Occupancy { time, now });
         }
     }
 

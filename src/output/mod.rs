@@ -9,7 +9,7 @@ pub mod charts;
 pub(crate) mod csv;
 pub(crate) mod instances;
 pub mod plot;
-mod run;
+pub(crate) mod run;
 mod staging;
 pub mod summary;
 

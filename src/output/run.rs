@@ -68,55 +68,9 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> Result<RunReport
     bar.finish();
     let (outcome, recorder) = model.finish();
     let events = outcome.events;
-    let mut chart_data = recorder.finish().context("cannot write timeline.csv / requests.csv / occupancy.csv")?;
-    let streamed_done = Instant::now();
-    if let Some(data) = &mut chart_data {
-        for (report, instance) in outcome.instance_reports().zip(&outcome.instances) {
-            data.instance(&charts::InstanceRow {
-                job: outcome.tasks[instance.task as usize].job,
-                path: report.path,
-                requested: report.terminate_requested,
-                terminated: report.terminated,
-                released: report.released,
-            });
-        }
-        if cancellations::applies(&outcome) {
-            for row in cancellations::rows(&outcome) {
-                data.cancellation(row.group(), row.latency());
-            }
-        }
-    }
-
-    let mut summary = summary::summarise(&outcome);
-    let summary_json = summary.check_expectations(&scenario.expectations);
-    write_json(&dir.join("summary.json"), &summary_json)?;
-    let summary_done = Instant::now();
-
-    // instances.csv is written on a second core while the charts are drawn on this one.
-    let mut chart_wall = None;
-    std::thread::scope(|scope| -> anyhow::Result<()> {
-        let instances_written = scope.spawn(|| {
-            instances::write(&dir.join("instances.csv"), &outcome)?;
-            if cancellations::applies(&outcome) {
-                cancellations::write(&dir.join("cancellations.csv"), &outcome)?;
-            }
-            Ok::<(), std::io::Error>(())
-        });
-        if let Some(data) = chart_data {
-            let started = Instant::now();
-            let meta =
-                charts::RunMeta::from_summary(&summary_json).map_err(|e| anyhow::anyhow!("summary.json: {e}"))?;
-            let charts_dir = dir.join("charts");
-            std::fs::create_dir(&charts_dir).context("cannot create charts/")?;
-            charts::draw_all(&meta, data, &charts_dir)?;
-            chart_wall = Some(started.elapsed().as_secs_f64());
-        }
-        instances_written
-            .join()
-            .expect("writing instances.csv does not panic")
-            .context("cannot write instances.csv / cancellations.csv")
-    })?;
-
+    let written = write_outcome(&dir, &outcome, recorder, scenario)?;
+    let (summary, chart_wall, streamed_done, summary_done) =
+        (written.summary, written.chart_wall, written.streamed_done, written.summary_done);
     let finished = Instant::now();
     let wall = finished - started;
     let seconds = |from: Instant, to: Instant| (to - from).as_secs_f64();
@@ -142,6 +96,76 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> Result<RunReport
     write_json(&dir.join("run.json"), &run_info)?;
     let out = staged.commit().with_context(|| format!("cannot move the results into `{}`", options.out.display()))?;
     Ok(RunReport { out, summary, events, wall, simulation })
+}
+
+/// What [`write_outcome`] wrote and when its phases ended (for `run.json`).
+pub(crate) struct Written {
+    pub summary: Summary,
+    pub chart_wall: Option<f64>,
+    pub streamed_done: Instant,
+    pub summary_done: Instant,
+}
+
+/// The outputs of a finished run into `dir`, a staging folder: the end of the streamed CSV
+/// files, `summary.json` (with the verdicts of the scenario's expectations), `instances.csv`,
+/// `cancellations.csv` and the charts. `termsim run` and `termsim serve` share it, so a served
+/// session and its replay write their files with the same code.
+pub(crate) fn write_outcome(
+    dir: &std::path::Path,
+    outcome: &crate::model::Outcome,
+    recorder: csv::CsvRecorder,
+    scenario: &Scenario,
+) -> Result<Written, Error> {
+    let mut chart_data = recorder.finish().context("cannot write timeline.csv / requests.csv / occupancy.csv")?;
+    let streamed_done = Instant::now();
+    if let Some(data) = &mut chart_data {
+        for (report, instance) in outcome.instance_reports().zip(&outcome.instances) {
+            data.instance(&charts::InstanceRow {
+                job: outcome.tasks[instance.task as usize].job,
+                path: report.path,
+                requested: report.terminate_requested,
+                terminated: report.terminated,
+                released: report.released,
+            });
+        }
+        if cancellations::applies(outcome) {
+            for row in cancellations::rows(outcome) {
+                data.cancellation(row.group(), row.latency());
+            }
+        }
+    }
+
+    let mut summary = summary::summarise(outcome);
+    let summary_json = summary.check_expectations(&scenario.expectations);
+    write_json(&dir.join("summary.json"), &summary_json)?;
+    let summary_done = Instant::now();
+
+    // instances.csv is written on a second core while the charts are drawn on this one.
+    let mut chart_wall = None;
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let instances_written = scope.spawn(|| {
+            instances::write(&dir.join("instances.csv"), outcome)?;
+            if cancellations::applies(outcome) {
+                cancellations::write(&dir.join("cancellations.csv"), outcome)?;
+            }
+            Ok::<(), std::io::Error>(())
+        });
+        if let Some(data) = chart_data {
+            let started = Instant::now();
+            let meta =
+                charts::RunMeta::from_summary(&summary_json).map_err(|e| anyhow::anyhow!("summary.json: {e}"))?;
+            let charts_dir = dir.join("charts");
+            std::fs::create_dir(&charts_dir).context("cannot create charts/")?;
+            charts::draw_all(&meta, data, &charts_dir)?;
+            chart_wall = Some(started.elapsed().as_secs_f64());
+        }
+        instances_written
+            .join()
+            .expect("writing instances.csv does not panic")
+            .context("cannot write instances.csv / cancellations.csv")
+    })?;
+
+    Ok(Written { summary, chart_wall, streamed_done, summary_done })
 }
 
 /// The summary a run of `scenario` writes to `summary.json` (expectations included), from the

@@ -91,10 +91,9 @@ pub(super) fn build_clients(ctx: &mut Ctx, file: &ScenarioFile, catalog: Catalog
         if matches!(
             kind,
             ClientKind::TerminateJob { .. } | ClientKind::CancelTask { .. } | ClientKind::CancelInvocation { .. }
-        ) {
-            if let Some((param, message)) = calls.problem(kind.call(0), at) {
-                ctx.warn(&cp.key(param.field()), message);
-            }
+        ) && let Some((param, message)) = calls.problem(kind.call(0), at)
+        {
+            ctx.warn(&cp.key(param.field()), message);
         }
         let retry = c.retry.as_ref().map(|r| build_retry(ctx, &cp.key("retry"), r)).transpose()?;
         let name = c.name.clone().unwrap_or_else(|| format!("{kind_name}-{k}"));

@@ -29,15 +29,15 @@ fn defines(root: &Value, node: &Value, tokens: &[String]) -> bool {
     if branches.into_iter().any(|b| defines(root, b, tokens)) {
         return true;
     }
-    if let Some(child) = node.get("properties").and_then(|p| p.get(first.as_str())) {
-        if defines(root, child, rest) {
-            return true;
-        }
+    if let Some(child) = node.get("properties").and_then(|p| p.get(first.as_str()))
+        && defines(root, child, rest)
+    {
+        return true;
     }
-    if let Some(values) = node.get("additionalProperties").filter(|a| a.is_object()) {
-        if defines(root, values, rest) {
-            return true;
-        }
+    if let Some(values) = node.get("additionalProperties").filter(|a| a.is_object())
+        && defines(root, values, rest)
+    {
+        return true;
     }
     match node.get("items") {
         Some(items) if first.parse::<usize>().is_ok() => defines(root, items, rest),

@@ -223,7 +223,7 @@ impl Thinned {
         let rank = self.seen;
         self.seen += 1;
         self.stride = self.stride.max(1);
-        if rank % self.stride != 0 {
+        if !rank.is_multiple_of(self.stride) {
             return;
         }
         self.kept.push((rank, candidate));
