@@ -355,6 +355,9 @@ pub fn serve(options: ServeOptions) -> Result<ServeReport, Error> {
     let accept = {
         let shared = shared.clone();
         async move {
+            // Connections are watched so that a stop lets every answer in flight (the stop's
+            // own included) leave before the runtime goes.
+            let graceful = hyper_util::server::graceful::GracefulShutdown::new();
             let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             loop {
                 let term = async {
@@ -369,17 +372,18 @@ pub fn serve(options: ServeOptions) -> Result<ServeReport, Error> {
                     accepted = listener.accept() => {
                         let Ok((stream, peer)) = accepted else { continue };
                         let shared = shared.clone();
+                        let io = hyper_util::rt::TokioIo::new(stream);
+                        let service = hyper::service::service_fn(move |request| {
+                            let shared = shared.clone();
+                            async move { Ok::<_, Infallible>(handle(request, peer, shared).await) }
+                        });
+                        let connection = hyper::server::conn::http1::Builder::new()
+                            .timer(hyper_util::rt::TokioTimer::new())
+                            .header_read_timeout(CLIENT_TIMEOUT)
+                            .serve_connection(io, service);
+                        let connection = graceful.watch(connection);
                         tokio::spawn(async move {
-                            let io = hyper_util::rt::TokioIo::new(stream);
-                            let service = hyper::service::service_fn(move |request| {
-                                let shared = shared.clone();
-                                async move { Ok::<_, Infallible>(handle(request, peer, shared).await) }
-                            });
-                            let _ = hyper::server::conn::http1::Builder::new()
-                                .timer(hyper_util::rt::TokioTimer::new())
-                                .header_read_timeout(CLIENT_TIMEOUT)
-                                .serve_connection(io, service)
-                                .await;
+                            let _ = connection.await;
                         });
                     }
                     _ = shared.stop.notified() => break,
@@ -387,6 +391,7 @@ pub fn serve(options: ServeOptions) -> Result<ServeReport, Error> {
                     _ = term => { stop_model(&shared).await; break; }
                 }
             }
+            let _ = tokio::time::timeout(Duration::from_secs(2), graceful.shutdown()).await;
         }
     };
     runtime.block_on(accept);
