@@ -116,3 +116,43 @@ fn the_python_sdks_and_tccli_drive_the_model_and_the_session_replays() {
         );
     }
 }
+
+/// The README's example (`examples/terminate_and_wait.py`), unchanged, against the example
+/// scenario made for serving, at 60 simulated seconds per wall second.
+#[test]
+fn the_readme_example_terminates_the_job_and_sees_it_end() {
+    let python: PathBuf = venv::python("sdk", &PACKAGES);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("scenarios/serve-example.json")).unwrap()).unwrap();
+    let server = Server::start_open(&scenario, &["--speed", "60", "--no-charts", "--no-timeline"]);
+    let run = without_proxy(Command::new(&python).arg(root.join("examples/terminate_and_wait.py")))
+        .env("TERMSIM_ENDPOINT", format!("127.0.0.1:{}", server.port))
+        .output()
+        .expect("python runs");
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(String::from_utf8_lossy(&run.stdout).ends_with("job-nightly1 FAILED\n"), "{}", text(&run));
+    let (_kept, out) = server.stop();
+    let requests = std::fs::read_to_string(out.join("requests.csv")).unwrap();
+    assert!(requests.contains(",session,AKIDexample,TerminateJob,job-nightly1,1,"), "{requests}");
+}
+
+/// The README's Python example, as printed, against the example scenario at 60× speed.
+#[test]
+fn the_readme_snippet_runs_as_printed() {
+    let python: PathBuf = venv::python("sdk", &PACKAGES);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = &readme[readme.find("## Testing your termination tooling").expect("the section")..];
+    let start = section.find("```python\n").expect("a Python block") + "```python\n".len();
+    let snippet = &section[start..start + section[start..].find("```").unwrap()];
+    assert!(snippet.lines().count() <= 15, "the README promises a short example:\n{snippet}");
+    let scenario: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("scenarios/serve-example.json")).unwrap()).unwrap();
+    let server = Server::start_open(&scenario, &["--speed", "60", "--no-charts", "--no-timeline"]);
+    let snippet = snippet.replace("127.0.0.1:9000", &format!("127.0.0.1:{}", server.port));
+    let run = without_proxy(Command::new(&python).args(["-c", &snippet])).output().expect("python runs");
+    assert!(run.status.success(), "{}", text(&run));
+    let status = server.control("GET", "/termsim/status", "");
+    assert_eq!(status["instances"]["RUNNING"], 0, "job-nightly1 ended: {status}");
+}

@@ -25,6 +25,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(scenario: &Value, extra: &[&str]) -> Server {
+        Self::start_with(scenario, extra, true)
+    }
+
+    /// Without `--credentials`: any signature is accepted and the SecretId is the account.
+    pub fn start_open(scenario: &Value, extra: &[&str]) -> Server {
+        Self::start_with(scenario, extra, false)
+    }
+
+    fn start_with(scenario: &Value, extra: &[&str], credentials: bool) -> Server {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("scenario.json"), serde_json::to_string_pretty(scenario).unwrap()).unwrap();
         std::fs::write(
@@ -39,8 +48,11 @@ impl Server {
             .arg(dir.path().join("scenario.json"))
             .args(["--listen", "127.0.0.1:0", "--out"])
             .arg(dir.path().join("out"))
-            .arg("--credentials")
-            .arg(dir.path().join("credentials.json"))
+            .args(if credentials {
+                vec![std::ffi::OsString::from("--credentials"), dir.path().join("credentials.json").into()]
+            } else {
+                vec![]
+            })
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
