@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-900}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(scenario trace sweep results check merge)
+[ ${#targets[@]} -gt 0 ] || targets=(scenario trace sweep results check merge serve_request)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 for t in "${targets[@]}"; do
   mkdir -p "target/fuzz-corpus/$t"

@@ -121,6 +121,13 @@ def main():
     expected = [(s, "RUNNING", 2) for s in range(111, 123)] + [(123, "RUNNING", 3), (124, "FAILED", 4), (125, "FAILED", 4)]
     check(seen, expected, "what a polling script sees while TerminateJob walks")
 
+    jobs = batch.DescribeJobs(request(batch_models.DescribeJobsRequest, JobIds=[JOB]))
+    check([(j.JobId, j.JobState) for j in jobs.JobSet], [(JOB, "FAILED")], "DescribeJobs by id")
+    check(jobs.TotalCount, 1, "TotalCount")
+    failed = batch.DescribeJobs(request(batch_models.DescribeJobsRequest,
+                                        Filters=[{"Name": "job-state", "Values": ["FAILED"]}]))
+    check([j.JobId for j in failed.JobSet], [JOB, "job-backgr01"], "DescribeJobs on job-state (the background job was terminated at 30 s)")
+
     # Errors the SDK must see as errors.
     check(error_of(lambda: batch.DescribeJob(request(batch_models.DescribeJobRequest, JobId="job-nothere1"))),
           "ResourceNotFound.Job", "an unknown job")
