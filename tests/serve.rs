@@ -272,3 +272,20 @@ fn sigterm_stops_the_server_and_writes_the_session() {
         out.join("summary.json").is_file() && out.join("scenario.json").is_file() && out.join("http.csv").is_file()
     );
 }
+
+#[test]
+fn a_public_address_without_credentials_and_bad_credentials_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_termsim")).arg("serve").args(args).current_dir(dir.path()).output().unwrap()
+    };
+    let open = serve(&["--listen", "0.0.0.0:0", "--clock", "manual"]);
+    assert_eq!(open.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&open.stderr).contains("needs --credentials"), "{open:?}");
+    std::fs::write(dir.path().join("creds.json"), "{\n  \"AKIDx\": { \"secret_key\": \"k\" }\n}").unwrap();
+    let bad = serve(&["--listen", "127.0.0.1:0", "--credentials", "creds.json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("creds.json:2:") && stderr.contains("AKIDx") && stderr.contains("account"), "{stderr}");
+    assert!(!dir.path().join("results").exists(), "nothing written");
+}
