@@ -99,22 +99,7 @@ fn the_python_sdks_and_tccli_drive_the_model_and_the_session_replays() {
     let http = std::fs::read_to_string(out.join("http.csv")).unwrap();
     assert!(http.contains("AuthFailure.SignatureFailure") && http.contains("AuthFailure.SecretIdNotFound"), "{http}");
     assert!(!session.contains("AKIDstranger"));
-    let replay = out.with_file_name("replay");
-    let status = Command::new(env!("CARGO_BIN_EXE_termsim"))
-        .arg("run")
-        .arg(out.join("scenario.json"))
-        .arg("--out")
-        .arg(&replay)
-        .args(["--no-charts", "-q"])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    for file in ["timeline.csv", "requests.csv", "instances.csv", "summary.json"] {
-        assert!(
-            std::fs::read(out.join(file)).unwrap() == std::fs::read(replay.join(file)).unwrap(),
-            "{file}: the replay differs from the SDK session"
-        );
-    }
+    assert_replays(&out, &["timeline.csv", "requests.csv", "instances.csv", "summary.json"], &[]);
 }
 
 /// The README's example (`examples/terminate_and_wait.py`), unchanged, against the example

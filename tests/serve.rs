@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -175,31 +174,12 @@ fn a_polling_script_sees_the_model_states_and_the_session_replays_byte_for_byte(
     server.control("POST", "/termsim/advance", r#"{"by": "20m"}"#);
 
     let (_kept, out) = server.stop();
-    assert_replays(&out);
+    assert_replays(&out, &["timeline.csv", "requests.csv", "instances.csv", "summary.json"], &[]);
     let session = std::fs::read_to_string(out.join("session.csv")).unwrap();
     assert_eq!(session.lines().count(), 1 + 12, "{session}");
     assert!(session.contains("50.000000,team-a,TerminateTaskInstance,job-served01,A,2,,,"), "{session}");
     let http = std::fs::read_to_string(out.join("http.csv")).unwrap();
     assert!(!http.contains(SECRET_KEY), "secrets are never written");
-}
-
-/// `termsim run OUT/scenario.json` writes the session's four files byte for byte.
-fn assert_replays(out: &Path) {
-    let replay = out.with_file_name("replay");
-    let status = Command::new(env!("CARGO_BIN_EXE_termsim"))
-        .arg("run")
-        .arg(out.join("scenario.json"))
-        .arg("--out")
-        .arg(&replay)
-        .args(["--no-charts", "-q"])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    for file in ["timeline.csv", "requests.csv", "instances.csv", "summary.json"] {
-        let served = std::fs::read(out.join(file)).unwrap();
-        let replayed = std::fs::read(replay.join(file)).unwrap();
-        assert!(served == replayed, "{file} of the replay differs from the served session's");
-    }
 }
 
 #[test]
@@ -236,25 +216,7 @@ fn concurrent_clients_at_speed_replay_byte_for_byte() {
     let requests = std::fs::read_to_string(out.join("requests.csv")).unwrap();
     assert!(requests.lines().filter(|l| l.contains(",session,")).count() == 80, "{requests}");
     assert!(requests.contains(",background,"), "the scripted client ran too");
-    assert_replays_without_timeline(&out);
-}
-
-fn assert_replays_without_timeline(out: &Path) {
-    let replay = out.with_file_name("replay");
-    let status = Command::new(env!("CARGO_BIN_EXE_termsim"))
-        .arg("run")
-        .arg(out.join("scenario.json"))
-        .arg("--out")
-        .arg(&replay)
-        .args(["--no-charts", "--no-timeline", "-q"])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    for file in ["requests.csv", "instances.csv", "summary.json"] {
-        let served = std::fs::read(out.join(file)).unwrap();
-        let replayed = std::fs::read(replay.join(file)).unwrap();
-        assert!(served == replayed, "{file} of the replay differs from the served session's");
-    }
+    assert_replays(&out, &["requests.csv", "instances.csv", "summary.json"], &["--no-timeline"]);
 }
 
 #[test]

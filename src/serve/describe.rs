@@ -82,6 +82,19 @@ pub(super) fn answer(action: Action, body: &Map<String, Value>, view: &View, clo
     }
 }
 
+/// The ids a list call names: its `list` parameter, or else the values of its filter `filter`.
+fn listed_or_filtered(
+    body: &Map<String, Value>,
+    filters: &[(String, Vec<String>)],
+    list: &str,
+    filter: &str,
+) -> Option<Vec<String>> {
+    body.get(list)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .or_else(|| filters.iter().find(|(n, _)| n == filter).map(|(_, v)| v.clone()))
+}
+
 fn job_index(view: &View, id: &str) -> Option<usize> {
     view.config.jobs.iter().position(|j| j.id == id && view.now >= j.submit_at)
 }
@@ -123,11 +136,7 @@ fn describe_job(body: &Map<String, Value>, view: &View, clock: &Clock) -> Value 
 
 fn describe_jobs(body: &Map<String, Value>, view: &View, clock: &Clock) -> Value {
     let filters = filters(body).unwrap_or_default();
-    let ids: Option<Vec<String>> = body
-        .get("JobIds")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-        .or_else(|| filters.iter().find(|(n, _)| n == "job-id").map(|(_, v)| v.clone()));
+    let ids = listed_or_filtered(body, &filters, "JobIds", "job-id");
     let states = filters.iter().find(|(n, _)| n == "job-state").map(|(_, v)| v.clone());
     let names = filters.iter().find(|(n, _)| n == "job-name").map(|(_, v)| v.clone());
     let matching: Vec<usize> = (0..view.config.jobs.len())
@@ -312,11 +321,7 @@ fn started_invocations<'a>(view: &'a View<'a>) -> impl Iterator<Item = usize> + 
 
 fn describe_invocations(body: &Map<String, Value>, view: &View, clock: &Clock) -> Value {
     let filters = filters(body).unwrap_or_default();
-    let ids: Option<Vec<String>> = body
-        .get("InvocationIds")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-        .or_else(|| filters.iter().find(|(n, _)| n == "invocation-id").map(|(_, v)| v.clone()));
+    let ids = listed_or_filtered(body, &filters, "InvocationIds", "invocation-id");
     let matching: Vec<usize> = started_invocations(view)
         .filter(|&v| ids.as_ref().is_none_or(|ids| ids.contains(&view.config.tat_invocations[v].id)))
         .collect();
@@ -371,11 +376,7 @@ fn describe_invocations(body: &Map<String, Value>, view: &View, clock: &Clock) -
 fn describe_invocation_tasks(body: &Map<String, Value>, view: &View, clock: &Clock) -> Value {
     let filters = filters(body).unwrap_or_default();
     let filter = |name: &str| filters.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let task_ids: Option<Vec<String>> = body
-        .get("InvocationTaskIds")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-        .or_else(|| filter("invocation-task-id"));
+    let task_ids = listed_or_filtered(body, &filters, "InvocationTaskIds", "invocation-task-id");
     let (invocations, instances) = (filter("invocation-id"), filter("instance-id"));
     let mut matching = Vec::new();
     for v in started_invocations(view) {

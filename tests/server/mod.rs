@@ -221,3 +221,24 @@ pub fn scenario() -> Value {
                                     "runtime": "10m" } ] }
     })
 }
+
+/// `termsim run OUT/scenario.json` (with `extra` flags) writes `files` byte for byte as the
+/// served session did.
+pub fn assert_replays(out: &std::path::Path, files: &[&str], extra: &[&str]) {
+    let replay = out.with_file_name("replay");
+    let status = Command::new(env!("CARGO_BIN_EXE_termsim"))
+        .arg("run")
+        .arg(out.join("scenario.json"))
+        .arg("--out")
+        .arg(&replay)
+        .args(["--no-charts", "-q"])
+        .args(extra)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for file in files {
+        let served = std::fs::read(out.join(file)).unwrap();
+        let replayed = std::fs::read(replay.join(file)).unwrap();
+        assert!(served == replayed, "{file} of the replay differs from the served session's");
+    }
+}
