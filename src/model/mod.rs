@@ -451,8 +451,9 @@ impl<R: Recorder> Model<R> {
         }
     }
 
-    /// Prefetches what upcoming events will read, in two steps for CVM events: the CVM first,
-    /// then (a few events later, once the CVM is in cache) its instance.
+    /// Prefetches what upcoming events will read, in two steps: for CVM events the CVM first,
+    /// then (a few events later, once the CVM is in cache) its instance; for the end of a run the
+    /// instance first, then its CVM.
     #[inline(always)]
     fn prefetch_ahead(&self) {
         const FAR: usize = 8;
@@ -464,12 +465,21 @@ impl<R: Recorder> Model<R> {
             }
             _ => {}
         }
-        if let Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) =
-            self.queue.peek(NEAR).map(|&e| Event::from(e))
-            && let cvm::Owner::Instance(i) = self.cvms[c as usize].owner()
-        {
-            prefetch(&self.instances[i as usize]);
-            prefetch(&self.times[i as usize]);
+        match self.queue.peek(NEAR).map(|&e| Event::from(e)) {
+            Some(Event::CvmCreationDone(c) | Event::CvmTerminationDone(c)) => {
+                if let cvm::Owner::Instance(i) = self.cvms[c as usize].owner() {
+                    prefetch(&self.instances[i as usize]);
+                    prefetch(&self.times[i as usize]);
+                }
+            }
+            // A run that ends gives its CVM back: the CVM is read next.
+            Some(Event::RunEnded { instance, .. } | Event::RunInterrupted { instance, .. }) => {
+                let c = self.instances[instance as usize].cvm;
+                if let Some(cvm) = self.cvms.get(c as usize) {
+                    prefetch(cvm);
+                }
+            }
+            _ => {}
         }
     }
 
