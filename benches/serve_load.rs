@@ -160,6 +160,7 @@ fn main() {
         out: out.path().join("out"),
         timeline: false,
         charts: false,
+        format: Default::default(),
         on_listening: Box::new(move |a| listening.send(a).unwrap()),
     };
     let server = std::thread::spawn(move || serve(options).expect("serve"));

@@ -212,7 +212,8 @@ fn charts(c: &mut Criterion) {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios/terminate-job-100k.json"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let options = RunOptions { out: results.clone(), timeline: true, charts: true, progress: false };
+    let options =
+        RunOptions { out: results.clone(), timeline: true, charts: true, progress: false, format: Default::default() };
     run_to_dir(&scenario, &options).expect("the run writes its results");
     let (meta, data) = plot::read_results(&results).expect("the results read back");
 

@@ -51,9 +51,12 @@ enum Command {
         /// Draw no charts.
         #[arg(long)]
         no_charts: bool,
-        /// Do not write timeline.csv.
+        /// Do not write the timeline (timeline.csv or timeline.parquet).
         #[arg(long)]
         no_timeline: bool,
+        /// The tables' format: csv, or parquet (typed columns, zstd; for pandas, polars, DuckDB).
+        #[arg(long, value_enum, default_value_t)]
+        format: termsim::output::Format,
     },
     /// Checks scenario files without running them.
     Validate {
@@ -121,11 +124,14 @@ enum Command {
         /// Draw no charts.
         #[arg(long)]
         no_charts: bool,
-        /// Do not write timeline.csv.
+        /// Do not write the timeline (timeline.csv or timeline.parquet).
         #[arg(long)]
         no_timeline: bool,
+        /// The tables' format: csv, or parquet (session.csv and http.csv stay CSV).
+        #[arg(long, value_enum, default_value_t)]
+        format: termsim::output::Format,
     },
-    /// Draws a results folder's charts again from its CSV files (into DIR/charts/).
+    /// Draws a results folder's charts again from its tables, CSV or Parquet (into DIR/charts/).
     Plot {
         /// A results folder written by `termsim run`.
         dir: PathBuf,
@@ -150,8 +156,8 @@ fn report(e: &Error) {
 
 fn try_main(cli: &Cli) -> Result<Status, Error> {
     match &cli.command {
-        Command::Run { scenario, out, seed, no_charts, no_timeline } => {
-            let flags = RunFlags { seed: *seed, no_charts: *no_charts, no_timeline: *no_timeline };
+        Command::Run { scenario, out, seed, no_charts, no_timeline, format } => {
+            let flags = RunFlags { seed: *seed, no_charts: *no_charts, no_timeline: *no_timeline, format: *format };
             run(cli, scenario, out, flags)
         }
         Command::Validate { scenarios } => Ok(validate(scenarios)),
@@ -166,8 +172,9 @@ fn try_main(cli: &Cli) -> Result<Status, Error> {
             Ok(Status::Success)
         }
         Command::Check { scenario, baseline, tolerance, update } => check(scenario, baseline, *tolerance, *update),
-        Command::Serve { scenario, listen, speed, clock, credentials, out, no_charts, no_timeline } => {
-            serve(scenario, *listen, *speed, clock.is_some(), credentials, out, *no_charts, *no_timeline)
+        Command::Serve { scenario, listen, speed, clock, credentials, out, no_charts, no_timeline, format } => {
+            let flags = RunFlags { seed: None, no_charts: *no_charts, no_timeline: *no_timeline, format: *format };
+            serve(scenario, *listen, *speed, clock.is_some(), credentials, out, flags)
         }
         Command::Plot { dir } => {
             let drawn = termsim::output::plot::plot(dir)?;
@@ -193,6 +200,7 @@ struct RunFlags {
     seed: Option<u64>,
     no_charts: bool,
     no_timeline: bool,
+    format: termsim::output::Format,
 }
 
 fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags) -> Result<Status, Error> {
@@ -204,7 +212,13 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
         scenario.config.seed = seed;
     }
     let out = out.clone().unwrap_or_else(|| PathBuf::from("results").join(&scenario.config.name));
-    let options = RunOptions { out, timeline: !flags.no_timeline, charts: !flags.no_charts, progress: !cli.quiet };
+    let options = RunOptions {
+        out,
+        timeline: !flags.no_timeline,
+        charts: !flags.no_charts,
+        progress: !cli.quiet,
+        format: flags.format,
+    };
     let report = run_to_dir(&scenario, &options)?;
     let s = &report.summary;
     say!(
@@ -229,7 +243,6 @@ fn run(cli: &Cli, path: &Option<PathBuf>, out: &Option<PathBuf>, flags: RunFlags
     Ok(Status::passed_if(s.expect.iter().all(|v| v.passed)))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn serve(
     path: &Option<PathBuf>,
     listen: std::net::SocketAddr,
@@ -237,8 +250,7 @@ fn serve(
     manual: bool,
     credentials: &Option<PathBuf>,
     out: &Option<PathBuf>,
-    no_charts: bool,
-    no_timeline: bool,
+    flags: RunFlags,
 ) -> Result<Status, Error> {
     let scenario = load(path)?;
     for w in &scenario.warnings {
@@ -269,8 +281,9 @@ fn serve(
         clock,
         credentials: credentials.map(|(_, c)| c),
         out,
-        timeline: !no_timeline,
-        charts: !no_charts,
+        timeline: !flags.no_timeline,
+        charts: !flags.no_charts,
+        format: flags.format,
         on_listening: Box::new(move |address| {
             out!("listening on http://{address}");
             say!(

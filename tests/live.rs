@@ -133,8 +133,13 @@ fn pushed_calls_are_written_to_requests_csv_like_trace_rows() {
     // Through the CSV recorder: the writer thread learns each pushed call before its request.
     let (s, trace) = scenario(TRACE);
     let (dir, upfront) = load(&s, &trace);
-    let options =
-        |out: &Path| termsim::RunOptions { out: out.to_owned(), timeline: true, charts: false, progress: false };
+    let options = |out: &Path| termsim::RunOptions {
+        out: out.to_owned(),
+        timeline: true,
+        charts: false,
+        progress: false,
+        format: Default::default(),
+    };
     let expected = dir.path().join("expected");
     termsim::run_to_dir(&upfront, &options(&expected)).unwrap();
 
@@ -145,7 +150,8 @@ fn pushed_calls_are_written_to_requests_csv_like_trace_rows() {
     *rows = Arc::new(Vec::new());
     let live_dir = dir.path().join("live");
     std::fs::create_dir(&live_dir).unwrap();
-    let recorder = termsim::output::CsvRecorder::create(&live_dir, &config, true, false).unwrap();
+    let recorder =
+        termsim::output::StreamRecorder::create(&live_dir, &config, true, false, Default::default()).unwrap();
     let mut model = Model::new(config, recorder).unwrap();
     for row in pushed {
         model.run_until(row.at).unwrap();

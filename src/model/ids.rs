@@ -17,15 +17,40 @@ pub(crate) fn mix64(mut z: u64) -> u64 {
 }
 
 /// `ins-` + 8 lowercase letters and digits for the `n`-th CVM of a run.
-pub(crate) fn cvm_id(seed: u64, n: u64) -> [u8; 12] {
-    let offset = u128::from(mix64(seed)) % SUFFIX_SPACE;
-    let mut v = (u128::from(n) * STRIDE + offset) % SUFFIX_SPACE;
-    let mut id = *b"ins-00000000";
-    for slot in id[4..].iter_mut().rev() {
-        *slot = BASE36[(v % 36) as usize];
-        v /= 36;
+#[cfg(test)]
+fn cvm_id(seed: u64, n: u64) -> [u8; 12] {
+    CvmIds::new(seed).id(n)
+}
+
+/// The CVM ids of one run: the seed's part worked out once, for writers that name millions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CvmIds {
+    offset: u64,
+}
+
+impl CvmIds {
+    pub(crate) fn new(seed: u64) -> Self {
+        CvmIds { offset: (u128::from(mix64(seed)) % SUFFIX_SPACE) as u64 }
     }
-    id
+
+    /// The id of the `n`-th CVM, as [`cvm_id`].
+    #[inline]
+    pub(crate) fn id(self, n: u64) -> [u8; 12] {
+        const SPACE: u64 = SUFFIX_SPACE as u64;
+        // The model counts CVMs in a u32: then `n * STRIDE + offset` fits a u64 (below 2^63 +
+        // 2^42), and the 128-bit division (a library call) is not needed.
+        let mut v = if n <= u64::from(u32::MAX) {
+            (n * STRIDE as u64 + self.offset) % SPACE
+        } else {
+            ((u128::from(n) * STRIDE + u128::from(self.offset)) % SUFFIX_SPACE) as u64
+        };
+        let mut id = *b"ins-00000000";
+        for slot in id[4..].iter_mut().rev() {
+            *slot = BASE36[(v % 36) as usize];
+            v /= 36;
+        }
+        id
+    }
 }
 
 /// A request id in the 8-4-4-4-12 hexadecimal form of the API's `RequestId`. The first half is
@@ -84,6 +109,18 @@ mod tests {
 
     #[test]
     fn cvm_ids_have_the_api_form_and_never_repeat() {
+        // Both ways of working the id out agree, on either side of the u32 limit.
+        for n in [0, 1, 12_345, u64::from(u32::MAX) - 1, u64::from(u32::MAX)] {
+            let wide = (u128::from(n) * STRIDE + u128::from(mix64(42)) % SUFFIX_SPACE) % SUFFIX_SPACE;
+            let narrow = CvmIds::new(42).id(n);
+            let mut v = wide;
+            let mut expected = *b"ins-00000000";
+            for slot in expected[4..].iter_mut().rev() {
+                *slot = BASE36[(v % 36) as usize];
+                v /= 36;
+            }
+            assert_eq!(narrow, expected, "{n}");
+        }
         let ids: HashSet<[u8; 12]> = (0..100_000).map(|n| cvm_id(42, n)).collect();
         assert_eq!(ids.len(), 100_000);
         let first = std::str::from_utf8(&cvm_id(42, 0)).unwrap().to_owned();

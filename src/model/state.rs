@@ -100,6 +100,16 @@ pub enum CvmState {
 }
 
 impl CvmState {
+    /// Every state, in declaration order: `s as usize` is its place here.
+    pub const ALL: [CvmState; 6] = [
+        CvmState::Pending,
+        CvmState::Running,
+        CvmState::ShuttingDown,
+        CvmState::Terminated,
+        CvmState::Rebooting,
+        CvmState::LaunchFailed,
+    ];
+
     /// The name in `timeline.csv`, e.g. `SHUTTING_DOWN`.
     #[inline]
     pub fn as_str(self) -> &'static str {
@@ -190,6 +200,17 @@ pub enum DlcState {
 }
 
 impl DlcState {
+    /// Every state, in declaration order: `s as usize` is its place here.
+    pub const ALL: [DlcState; 7] = [
+        DlcState::Queued,
+        DlcState::Initializing,
+        DlcState::Running,
+        DlcState::WritingData,
+        DlcState::Succeeded,
+        DlcState::Failed,
+        DlcState::Cancelled,
+    ];
+
     /// The name timeline rows use.
     #[inline]
     pub fn as_str(self) -> &'static str {
@@ -251,6 +272,21 @@ pub enum TatTaskState {
 }
 
 impl TatTaskState {
+    /// Every state, in declaration order: `s as usize` is its place here.
+    pub const ALL: [TatTaskState; 11] = [
+        TatTaskState::Pending,
+        TatTaskState::Delivering,
+        TatTaskState::DeliverDelayed,
+        TatTaskState::Running,
+        TatTaskState::Success,
+        TatTaskState::Timeout,
+        TatTaskState::Failed,
+        TatTaskState::DeliverFailed,
+        TatTaskState::Cancelling,
+        TatTaskState::Cancelled,
+        TatTaskState::Terminated,
+    ];
+
     /// The name in `timeline.csv` and `cancellations.csv`, e.g. `DELIVER_DELAYED`.
     #[inline]
     pub fn as_str(self) -> &'static str {
@@ -311,6 +347,19 @@ pub enum InvocationStatus {
 }
 
 impl InvocationStatus {
+    /// Every state, in declaration order: `s as usize` is its place here.
+    pub const ALL: [InvocationStatus; 9] = [
+        InvocationStatus::Pending,
+        InvocationStatus::Running,
+        InvocationStatus::Cancelling,
+        InvocationStatus::Success,
+        InvocationStatus::Failed,
+        InvocationStatus::Timeout,
+        InvocationStatus::Cancelled,
+        InvocationStatus::PartialFailed,
+        InvocationStatus::PartialCancelled,
+    ];
+
     /// The name in `timeline.csv`, e.g. `PARTIAL_CANCELLED`.
     #[inline]
     pub fn as_str(self) -> &'static str {
@@ -345,6 +394,39 @@ pub enum State {
 }
 
 impl State {
+    /// How many states there are, of every kind: [`State::index`] is below it.
+    pub const COUNT: usize = InstanceState::ALL.len()
+        + CvmState::ALL.len()
+        + DlcState::ALL.len()
+        + TatTaskState::ALL.len()
+        + InvocationStatus::ALL.len();
+
+    /// A number for each state of each kind, from 0 to [`State::COUNT`], in the order of
+    /// [`State::all`]: a Parquet column of states is keyed by it.
+    #[inline]
+    pub fn index(self) -> usize {
+        const CVM: usize = InstanceState::ALL.len();
+        const DLC: usize = CVM + CvmState::ALL.len();
+        const TAT_TASK: usize = DLC + DlcState::ALL.len();
+        const INVOCATION: usize = TAT_TASK + TatTaskState::ALL.len();
+        match self {
+            State::Instance(s) => s as usize,
+            State::Cvm(s) => CVM + s as usize,
+            State::Dlc(s) => DLC + s as usize,
+            State::TatTask(s) => TAT_TASK + s as usize,
+            State::Invocation(s) => INVOCATION + s as usize,
+        }
+    }
+
+    /// Every state of every kind, in the order of [`State::index`].
+    pub fn all() -> impl Iterator<Item = State> {
+        let instance = InstanceState::ALL.into_iter().map(State::Instance);
+        let cvm = CvmState::ALL.into_iter().map(State::Cvm);
+        let dlc = DlcState::ALL.into_iter().map(State::Dlc);
+        let tat = TatTaskState::ALL.into_iter().map(State::TatTask);
+        instance.chain(cvm).chain(dlc).chain(tat).chain(InvocationStatus::ALL.into_iter().map(State::Invocation))
+    }
+
     /// The name in `timeline.csv`.
     #[inline]
     pub fn as_str(self) -> &'static str {
@@ -436,6 +518,40 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Every cause, in declaration order: `c as usize` is its place here.
+    pub const ALL: [Cause; 30] = [
+        Cause::Submitted,
+        Cause::SubmitDelay,
+        Cause::DependenciesMet,
+        Cause::DependencyFailed,
+        Cause::CvmCreating,
+        Cause::CvmRunning,
+        Cause::CvmLaunchFailed,
+        Cause::NodeAssigned,
+        Cause::RunSucceeded,
+        Cause::RunFailed,
+        Cause::Retry,
+        Cause::Interrupted,
+        Cause::Terminated,
+        Cause::CreateCall,
+        Cause::Created,
+        Cause::CreationFailed,
+        Cause::TerminateCall,
+        Cause::Restart,
+        Cause::Restarted,
+        Cause::StageDone,
+        Cause::Succeeded,
+        Cause::Cancelled,
+        Cause::Invoked,
+        Cause::Delivering,
+        Cause::DeliveryDelayed,
+        Cause::DeliveryFailed,
+        Cause::Delivered,
+        Cause::Timeout,
+        Cause::CancelRequested,
+        Cause::Killed,
+    ];
+
     /// The name in `timeline.csv`, e.g. `cvm_creating`.
     #[inline]
     pub fn as_str(self) -> &'static str {
@@ -477,6 +593,17 @@ impl Cause {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn states_and_causes_are_numbered_densely_in_the_order_of_all() {
+        assert_eq!(State::all().count(), State::COUNT);
+        for (i, s) in State::all().enumerate() {
+            assert_eq!(s.index(), i, "{s:?}");
+        }
+        for (i, c) in Cause::ALL.into_iter().enumerate() {
+            assert_eq!(c as usize, i, "{c:?}");
+        }
+    }
 
     #[test]
     fn every_state_and_path_parses_back_from_its_name() {

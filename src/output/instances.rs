@@ -7,7 +7,8 @@ use std::path::Path;
 use crate::model::Outcome;
 use crate::model::config::EnvRef;
 
-use super::csv::{Names, write_time_cell};
+use super::csv::write_time_cell;
+use super::names::Names;
 
 pub(crate) const INSTANCES_HEADER: &str = "job_id,task,index,env,final_state,path,terminate_requested_s,terminated_s,released_s,termination_latency_s,release_latency_s";
 

@@ -8,8 +8,9 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::staging::StagedDir;
+use super::stream::StreamRecorder;
 use super::summary::{self, Summary};
-use super::{cancellations, charts, csv, instances, write_json};
+use super::{Format, cancellations, charts, instances, parquet, write_json};
 use crate::Error;
 use crate::model::{Model, NullRecorder};
 use crate::scenario::Scenario;
@@ -25,6 +26,8 @@ pub struct RunOptions {
     pub charts: bool,
     /// Show a progress bar on stderr when it is a terminal.
     pub progress: bool,
+    /// The format of the tables.
+    pub format: Format,
 }
 
 /// What a finished run tells its caller.
@@ -58,8 +61,8 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> Result<RunReport
         StagedDir::create(&options.out).with_context(|| format!("cannot prepare `{}`", options.out.display()))?;
     let dir = staged.path().to_owned();
     let config = &scenario.config;
-    let recorder = csv::CsvRecorder::create(&dir, config, options.timeline, options.charts)
-        .context("cannot create the CSV files")?;
+    let recorder = StreamRecorder::create(&dir, config, options.timeline, options.charts, options.format)
+        .context("cannot create the output files")?;
     let mut model = Model::new(config.clone(), recorder)?;
     let bar = crate::progress::SimProgress::new(options.progress, config.horizon);
     let setup_done = Instant::now();
@@ -81,9 +84,9 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> Result<RunReport
         "phases_s": {
             "setup": seconds(started, setup_done),
             "simulation": simulation.as_secs_f64(),
-            "streamed_csv_tail": seconds(setup_done + simulation, streamed_done),
+            "streamed_tail": seconds(setup_done + simulation, streamed_done),
             "summary": seconds(streamed_done, summary_done),
-            "instances_csv_and_charts": seconds(summary_done, finished),
+            "instances_and_charts": seconds(summary_done, finished),
         },
         "charts_wall_time_s": chart_wall,
         "events": events,
@@ -92,6 +95,7 @@ pub fn run_to_dir(scenario: &Scenario, options: &RunOptions) -> Result<RunReport
         "instances": config.total_instances(),
         "peak_memory_bytes": peak_memory_bytes(),
         "timeline_written": options.timeline,
+        "format": options.format.extension(),
     });
     write_json(&dir.join("run.json"), &run_info)?;
     let out = staged.commit().with_context(|| format!("cannot move the results into `{}`", options.out.display()))?;
@@ -113,10 +117,11 @@ pub(crate) struct Written {
 pub(crate) fn write_outcome(
     dir: &std::path::Path,
     outcome: &crate::model::Outcome,
-    recorder: csv::CsvRecorder,
+    recorder: StreamRecorder,
     scenario: &Scenario,
 ) -> Result<Written, Error> {
-    let mut chart_data = recorder.finish().context("cannot write timeline.csv / requests.csv / occupancy.csv")?;
+    let format = recorder.format();
+    let mut chart_data = recorder.finish().context("cannot write the timeline, the requests or the occupancy")?;
     let streamed_done = Instant::now();
     if let Some(data) = &mut chart_data {
         for (report, instance) in outcome.instance_reports().zip(&outcome.instances) {
@@ -144,9 +149,15 @@ pub(crate) fn write_outcome(
     let mut chart_wall = None;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let instances_written = scope.spawn(|| {
-            instances::write(&dir.join("instances.csv"), outcome)?;
+            match format {
+                Format::Csv => instances::write(&dir.join("instances.csv"), outcome)?,
+                Format::Parquet => parquet::write_instances(dir, outcome)?,
+            }
             if cancellations::applies(outcome) {
-                cancellations::write(&dir.join("cancellations.csv"), outcome)?;
+                match format {
+                    Format::Csv => cancellations::write(&dir.join("cancellations.csv"), outcome)?,
+                    Format::Parquet => parquet::write_cancellations(dir, outcome)?,
+                }
             }
             Ok::<(), std::io::Error>(())
         });
@@ -162,7 +173,7 @@ pub(crate) fn write_outcome(
         instances_written
             .join()
             .expect("writing instances.csv does not panic")
-            .context("cannot write instances.csv / cancellations.csv")
+            .context("cannot write the instances or the cancellations")
     })?;
 
     Ok(Written { summary, chart_wall, streamed_done, summary_done })

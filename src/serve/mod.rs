@@ -44,7 +44,8 @@ use crate::engine::SimTime;
 use crate::model::config::{Call, Client, ClientKind, TraceRow};
 use crate::model::ids::request_id;
 use crate::model::{Action, ErrorCode, InstanceState, Model, Recorder, RequestRecord};
-use crate::output::csv::{CsvRecorder, escape};
+use crate::output::csv::escape;
+use crate::output::{Format, StreamRecorder};
 use crate::output::{StagedDir, write_json};
 use crate::scenario::Scenario;
 
@@ -94,10 +95,12 @@ pub struct ServeOptions {
     pub credentials: Option<HashMap<String, Credential>>,
     /// The results folder, written at the stop.
     pub out: PathBuf,
-    /// Write `timeline.csv`.
+    /// Write the timeline.
     pub timeline: bool,
     /// Draw the charts.
     pub charts: bool,
+    /// The format of the tables (`session.csv` and `http.csv` are CSV in both).
+    pub format: Format,
     /// Called once the server listens, with its address (the port may have been 0).
     pub on_listening: Box<dyn FnOnce(SocketAddr) + Send>,
 }
@@ -148,7 +151,7 @@ fn valid_secret_id(id: &str) -> bool {
 /// A Recorder that writes the run's CSV files and keeps the session's latest request, whose
 /// answer the server sends.
 struct ServeRecorder {
-    csv: CsvRecorder,
+    csv: StreamRecorder,
     session: u32,
     last: Option<RequestRecord>,
 }
@@ -279,6 +282,7 @@ pub fn serve(options: ServeOptions) -> Result<ServeReport, Error> {
         out,
         timeline,
         charts,
+        format,
         on_listening,
     } = options;
     if !listen.ip().is_loopback() && credentials.is_none() {
@@ -309,7 +313,8 @@ pub fn serve(options: ServeOptions) -> Result<ServeReport, Error> {
     config.horizon = SimTime(u64::MAX / 2);
 
     let staged = StagedDir::create(&out).with_context(|| format!("cannot prepare `{}`", out.display()))?;
-    let csv = CsvRecorder::create(staged.path(), &config, timeline, charts).context("cannot create the CSV files")?;
+    let csv = StreamRecorder::create(staged.path(), &config, timeline, charts, format)
+        .context("cannot create the output files")?;
     let seed = config.seed;
     let model = Model::new(config, ServeRecorder { csv, session, last: None })?;
 

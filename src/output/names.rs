@@ -1,0 +1,103 @@
+//! The textual names of a run's entities, prepared once for the writers: ids of jobs, tasks,
+//! instances, CVMs, DLC tasks and TAT invocations, as the outputs print them.
+
+use std::io::{self, Write};
+
+use crate::model::Entity;
+use crate::model::config::Config;
+use crate::model::ids::CvmIds;
+
+use super::csv::escape;
+
+/// The `entity` column's vocabulary, in the order of [`entity_kind`].
+pub(crate) const ENTITY_KINDS: [&str; 8] =
+    ["job", "task", "instance", "cvm", "node", "dlc_task", "tat_task", "tat_invocation"];
+
+/// The place of an entity's kind in [`ENTITY_KINDS`].
+#[inline]
+pub(crate) fn entity_kind(entity: Entity) -> usize {
+    match entity {
+        Entity::Job(_) => 0,
+        Entity::Task(_) => 1,
+        Entity::Instance(_) => 2,
+        Entity::Cvm(_) => 3,
+        Entity::Node(_) => 4,
+        Entity::DlcTask(_) => 5,
+        Entity::TatTask(_) => 6,
+        Entity::TatInvocation(_) => 7,
+    }
+}
+
+pub(crate) struct Names {
+    pub(crate) seed: u64,
+    cvm_ids: CvmIds,
+    job_ids: Vec<String>,
+    /// `job-…/TASK` per global task.
+    task_labels: Vec<String>,
+    /// First global instance of each task, ascending: the task of an instance is found by
+    /// binary search.
+    task_starts: Vec<u32>,
+    /// Each client's name and account, quoted for CSV where they need it.
+    pub(crate) clients: Vec<(String, String)>,
+    dlc_ids: Vec<String>,
+    invocation_ids: Vec<String>,
+    /// `inv-…/ins-…` per TAT invocation task.
+    tat_task_ids: Vec<String>,
+}
+
+impl Names {
+    pub(crate) fn new(cfg: &Config) -> Self {
+        let mut task_labels = Vec::new();
+        let mut task_starts = Vec::new();
+        let mut next = 0u32;
+        for job in &cfg.jobs {
+            for task in &job.tasks {
+                task_labels.push(format!("{}/{}", job.id, task.name));
+                task_starts.push(next);
+                next += task.instances;
+            }
+        }
+        Names {
+            seed: cfg.seed,
+            cvm_ids: CvmIds::new(cfg.seed),
+            job_ids: cfg.jobs.iter().map(|j| j.id.clone()).collect(),
+            task_labels,
+            task_starts,
+            clients: cfg
+                .clients
+                .iter()
+                .map(|c| (escape(&c.name).into_owned(), escape(&c.account).into_owned()))
+                .collect(),
+            dlc_ids: cfg.dlc_tasks.iter().map(|t| t.id.clone()).collect(),
+            invocation_ids: cfg.tat_invocations.iter().map(|v| v.id.clone()).collect(),
+            tat_task_ids: cfg
+                .tat_invocations
+                .iter()
+                .flat_map(|v| v.instances.iter().map(move |i| format!("{}/{i}", v.id)))
+                .collect(),
+        }
+    }
+
+    /// `job-…/TASK/INDEX` of global instance `i`.
+    #[inline]
+    pub(crate) fn write_instance(&self, out: &mut impl Write, i: u32) -> io::Result<()> {
+        let t = self.task_starts.partition_point(|&s| s <= i) - 1;
+        out.write_all(self.task_labels[t].as_bytes())?;
+        out.write_all(b"/")?;
+        out.write_all(itoa::Buffer::new().format(i - self.task_starts[t]).as_bytes())
+    }
+
+    /// The entity's id, as the timeline's `id` column holds it.
+    #[inline]
+    pub(crate) fn write_id(&self, out: &mut impl Write, entity: Entity) -> io::Result<()> {
+        match entity {
+            Entity::Job(j) => out.write_all(self.job_ids[j as usize].as_bytes()),
+            Entity::Task(t) => out.write_all(self.task_labels[t as usize].as_bytes()),
+            Entity::Instance(i) => self.write_instance(out, i),
+            Entity::Cvm(c) | Entity::Node(c) => out.write_all(&self.cvm_ids.id(c.into())),
+            Entity::DlcTask(t) => out.write_all(self.dlc_ids[t as usize].as_bytes()),
+            Entity::TatTask(k) => out.write_all(self.tat_task_ids[k as usize].as_bytes()),
+            Entity::TatInvocation(v) => out.write_all(self.invocation_ids[v as usize].as_bytes()),
+        }
+    }
+}
