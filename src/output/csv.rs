@@ -57,6 +57,8 @@ pub(crate) struct CsvSink {
     occupancy: BufWriter<File>,
     /// A request's target, put together before it is quoted if need be.
     target: Vec<u8>,
+    /// An entity's id, put together before it is written.
+    id: Vec<u8>,
 }
 
 impl CsvSink {
@@ -71,6 +73,7 @@ impl CsvSink {
             requests: open("requests.csv", REQUESTS_HEADER)?,
             occupancy: open("occupancy.csv", OCCUPANCY_HEADER)?,
             target: Vec::new(),
+            id: Vec::with_capacity(64),
         })
     }
 }
@@ -91,7 +94,9 @@ impl RowSink for CsvSink {
         out.write_all(b",")?;
         out.write_all(ENTITY_KINDS[entity_kind(entity)].as_bytes())?;
         out.write_all(b",")?;
-        names.write_id(out, entity)?;
+        self.id.clear();
+        names.write_id(&mut self.id, entity);
+        out.write_all(&self.id)?;
         out.write_all(b",")?;
         out.write_all(from.map_or("", State::as_str).as_bytes())?;
         out.write_all(b",")?;

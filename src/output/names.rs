@@ -1,13 +1,12 @@
 //! The textual names of a run's entities, prepared once for the writers: ids of jobs, tasks,
 //! instances, CVMs, DLC tasks and TAT invocations, as the outputs print them.
 
-use std::io::{self, Write};
-
 use crate::model::Entity;
 use crate::model::config::Config;
 use crate::model::ids::CvmIds;
 
 use super::csv::escape;
+use super::parquet::append;
 
 /// The `entity` column's vocabulary, in the order of [`entity_kind`].
 pub(crate) const ENTITY_KINDS: [&str; 8] =
@@ -34,6 +33,8 @@ pub(crate) struct Names {
     job_ids: Vec<String>,
     /// `job-…/TASK` per global task.
     task_labels: Vec<String>,
+    /// `job-…/TASK/` per global task: an instance id without its index.
+    task_prefixes: Vec<String>,
     /// First global instance of each task, ascending: the task of an instance is found by
     /// binary search.
     task_starts: Vec<u32>,
@@ -61,6 +62,7 @@ impl Names {
             seed: cfg.seed,
             cvm_ids: CvmIds::new(cfg.seed),
             job_ids: cfg.jobs.iter().map(|j| j.id.clone()).collect(),
+            task_prefixes: task_labels.iter().map(|l| format!("{l}/")).collect(),
             task_labels,
             task_starts,
             clients: cfg
@@ -80,24 +82,23 @@ impl Names {
 
     /// `job-…/TASK/INDEX` of global instance `i`.
     #[inline]
-    pub(crate) fn write_instance(&self, out: &mut impl Write, i: u32) -> io::Result<()> {
+    pub(crate) fn write_instance(&self, out: &mut Vec<u8>, i: u32) {
         let t = self.task_starts.partition_point(|&s| s <= i) - 1;
-        out.write_all(self.task_labels[t].as_bytes())?;
-        out.write_all(b"/")?;
-        out.write_all(itoa::Buffer::new().format(i - self.task_starts[t]).as_bytes())
+        append(out, self.task_prefixes[t].as_bytes());
+        append(out, itoa::Buffer::new().format(i - self.task_starts[t]).as_bytes());
     }
 
     /// The entity's id, as the timeline's `id` column holds it.
     #[inline]
-    pub(crate) fn write_id(&self, out: &mut impl Write, entity: Entity) -> io::Result<()> {
+    pub(crate) fn write_id(&self, out: &mut Vec<u8>, entity: Entity) {
         match entity {
-            Entity::Job(j) => out.write_all(self.job_ids[j as usize].as_bytes()),
-            Entity::Task(t) => out.write_all(self.task_labels[t as usize].as_bytes()),
+            Entity::Job(j) => append(out, self.job_ids[j as usize].as_bytes()),
+            Entity::Task(t) => append(out, self.task_labels[t as usize].as_bytes()),
             Entity::Instance(i) => self.write_instance(out, i),
-            Entity::Cvm(c) | Entity::Node(c) => out.write_all(&self.cvm_ids.id(c.into())),
-            Entity::DlcTask(t) => out.write_all(self.dlc_ids[t as usize].as_bytes()),
-            Entity::TatTask(k) => out.write_all(self.tat_task_ids[k as usize].as_bytes()),
-            Entity::TatInvocation(v) => out.write_all(self.invocation_ids[v as usize].as_bytes()),
+            Entity::Cvm(c) | Entity::Node(c) => out.extend_from_slice(&self.cvm_ids.id(c.into())),
+            Entity::DlcTask(t) => append(out, self.dlc_ids[t as usize].as_bytes()),
+            Entity::TatTask(k) => append(out, self.tat_task_ids[k as usize].as_bytes()),
+            Entity::TatInvocation(v) => append(out, self.invocation_ids[v as usize].as_bytes()),
         }
     }
 }

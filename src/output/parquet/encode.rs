@@ -27,12 +27,46 @@ pub(super) fn bit_width(max: u64) -> u32 {
     (64 - max.leading_zeros()).max(1)
 }
 
-/// Packs `values`, `width` bits each, least significant bit first, as Parquet's bit-packing
-/// does; `values.len() * width` must be a multiple of 8 (callers pad to groups of 8 values).
-fn bit_pack(values: impl Iterator<Item = u64>, width: u32, out: &mut Vec<u8>) {
+/// Packs `values` (each below `2^width`, `width` at most 32), least significant bit first, as
+/// Parquet's bit-packing does; `values.len() * width` must be a multiple of 8 (callers pad to
+/// groups of 8 values).
+fn bit_pack(values: &[u32], width: u32, out: &mut Vec<u8>) {
+    debug_assert!(width <= 32);
+    let mut acc: u64 = 0;
+    let mut bits = 0u32;
+    for &v in values {
+        acc |= u64::from(v) << bits;
+        bits += width;
+        if bits >= 32 {
+            out.extend_from_slice(&(acc as u32).to_le_bytes());
+            acc >>= 32;
+            bits -= 32;
+        }
+    }
+    debug_assert_eq!(bits % 8, 0, "whole groups of 8 values fill whole bytes");
+    out.extend_from_slice(&acc.to_le_bytes()[..bits as usize / 8]);
+}
+
+/// As [`bit_pack`], for a miniblock of 64-bit values of any width.
+fn bit_pack_wide(values: &[u64; 32], width: u32, out: &mut Vec<u8>) {
+    if width <= 32 {
+        let mut acc: u64 = 0;
+        let mut bits = 0u32;
+        for &v in values {
+            acc |= v << bits;
+            bits += width;
+            if bits >= 32 {
+                out.extend_from_slice(&(acc as u32).to_le_bytes());
+                acc >>= 32;
+                bits -= 32;
+            }
+        }
+        out.extend_from_slice(&acc.to_le_bytes()[..bits as usize / 8]);
+        return;
+    }
     let mut acc: u128 = 0;
     let mut bits = 0u32;
-    for v in values {
+    for &v in values {
         acc |= u128::from(v) << bits;
         bits += width;
         while bits >= 8 {
@@ -41,7 +75,41 @@ fn bit_pack(values: impl Iterator<Item = u64>, width: u32, out: &mut Vec<u8>) {
             bits -= 8;
         }
     }
-    debug_assert_eq!(bits, 0, "whole groups of 8 values fill whole bytes");
+}
+
+/// Appends a short slice without a call to `memcpy`: ids are 10 to 40 bytes, and a library
+/// call per id cost more than the rest of the work on it.
+#[inline(always)]
+pub(crate) fn append(out: &mut Vec<u8>, src: &[u8]) {
+    let n = src.len();
+    if n > 32 {
+        out.extend_from_slice(src);
+        return;
+    }
+    out.reserve(32);
+    let len = out.len();
+    // SAFETY: `reserve(32)` leaves room for at least 32 bytes after `len`, and every copy below
+    // writes inside `len..len + n` with `n <= 32`, reading inside `src`; the ranges overlap
+    // each other (the same bytes written twice) but never `src`, which `out` cannot alias while
+    // it is borrowed mutably. All `n` bytes are written before `set_len`.
+    unsafe {
+        let (s, d) = (src.as_ptr(), out.as_mut_ptr().add(len));
+        if n >= 16 {
+            std::ptr::copy_nonoverlapping(s, d, 16);
+            std::ptr::copy_nonoverlapping(s.add(n - 16), d.add(n - 16), 16);
+        } else if n >= 8 {
+            std::ptr::copy_nonoverlapping(s, d, 8);
+            std::ptr::copy_nonoverlapping(s.add(n - 8), d.add(n - 8), 8);
+        } else if n >= 4 {
+            std::ptr::copy_nonoverlapping(s, d, 4);
+            std::ptr::copy_nonoverlapping(s.add(n - 4), d.add(n - 4), 4);
+        } else {
+            for i in 0..n {
+                *d.add(i) = *s.add(i);
+            }
+        }
+        out.set_len(len + n);
+    }
 }
 
 /// Length of the run of equal values that starts at `at`, counting at most to `limit`.
@@ -74,8 +142,13 @@ pub(super) fn rle_hybrid(values: &[u32], width: u32, out: &mut Vec<u8>) {
         }
         let groups = (end - start).div_ceil(8);
         varint(out, (groups as u64) << 1 | 1);
-        let padding = std::iter::repeat_n(0, groups * 8 - (end - start));
-        bit_pack(values[start..end].iter().map(|&v| u64::from(v)).chain(padding), width, out);
+        let whole = start + (end - start) / 8 * 8;
+        bit_pack(&values[start..whole], width, out);
+        if whole < end {
+            let mut last = [0u32; 8];
+            last[..end - whole].copy_from_slice(&values[whole..end]);
+            bit_pack(&last, width, out);
+        }
         at = end;
     }
 }
@@ -103,12 +176,16 @@ pub(super) fn delta_binary_packed(values: &[i64], out: &mut Vec<u8>) {
         let mut widths = [0u8; MINIBLOCKS];
         for (width, mini) in widths.iter_mut().zip(deltas.chunks(MINIBLOCK)) {
             let max = mini.iter().map(|d| d.wrapping_sub(min) as u64).max().unwrap_or(0);
-            *width = if max == 0 { 0 } else { (64 - max.leading_zeros()) as u8 };
+            *width = (64 - max.leading_zeros()) as u8;
         }
         out.extend_from_slice(&widths);
         for (&width, mini) in widths.iter().zip(deltas.chunks(MINIBLOCK)) {
-            let padding = std::iter::repeat_n(0, MINIBLOCK - mini.len());
-            bit_pack(mini.iter().map(|d| d.wrapping_sub(min) as u64).chain(padding), u32::from(width), out);
+            // The last miniblock is padded with zeros to its full 32 values.
+            let mut offsets = [0u64; MINIBLOCK];
+            for (o, d) in offsets.iter_mut().zip(mini) {
+                *o = d.wrapping_sub(min) as u64;
+            }
+            bit_pack_wide(&offsets, u32::from(width), out);
         }
     }
 }
@@ -121,7 +198,19 @@ pub(super) fn byte_stream_split(values: &[f64], out: &mut Vec<u8>) {
     let start = out.len();
     out.resize(start + 8 * n, 0);
     let streams = &mut out[start..];
-    for (j, v) in values.iter().enumerate() {
+    // Eight values at a time: each stream gets eight bytes in one store.
+    let whole = n / 8 * 8;
+    for (block, chunk) in values[..whole].chunks_exact(8).enumerate() {
+        let words: [u64; 8] = std::array::from_fn(|i| chunk[i].to_bits());
+        for (k, stream) in streams.chunks_exact_mut(n).enumerate() {
+            let mut lane = [0u8; 8];
+            for (byte, word) in lane.iter_mut().zip(words) {
+                *byte = (word >> (8 * k)) as u8;
+            }
+            stream[block * 8..block * 8 + 8].copy_from_slice(&lane);
+        }
+    }
+    for (j, v) in values.iter().enumerate().skip(whole) {
         for (k, byte) in v.to_le_bytes().into_iter().enumerate() {
             streams[k * n + j] = byte;
         }
@@ -134,21 +223,40 @@ pub(super) fn byte_stream_split(values: &[f64], out: &mut Vec<u8>) {
 pub(super) fn delta_byte_array(bytes: &[u8], ends: &[u32], out: &mut Vec<u8>) {
     let mut prefixes = Vec::with_capacity(ends.len());
     let mut suffixes = Vec::with_capacity(ends.len());
-    let mut suffix_bytes = Vec::with_capacity(bytes.len() / 2);
     let mut previous: &[u8] = &[];
     let mut start = 0;
     for &end in ends {
         let value = &bytes[start..end as usize];
-        let shared = value.iter().zip(previous).take_while(|(a, b)| a == b).count();
+        let shared = shared_prefix(value, previous);
         prefixes.push(shared as i64);
         suffixes.push((value.len() - shared) as i64);
-        suffix_bytes.extend_from_slice(&value[shared..]);
         previous = value;
         start = end as usize;
     }
     delta_binary_packed(&prefixes, out);
     delta_binary_packed(&suffixes, out);
-    out.extend_from_slice(&suffix_bytes);
+    out.reserve(bytes.len());
+    let mut start = 0;
+    for (&end, &shared) in ends.iter().zip(&prefixes) {
+        append(out, &bytes[start + shared as usize..end as usize]);
+        start = end as usize;
+    }
+}
+
+/// How many bytes `a` and `b` share at their start, compared eight at a time.
+#[inline]
+fn shared_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if x != y {
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + a[i..n].iter().zip(&b[i..n]).take_while(|(x, y)| x == y).count()
 }
 
 /// PLAIN byte arrays (a dictionary page): each value's length as 4 bytes, then the value.
@@ -175,7 +283,7 @@ mod tests {
     fn bit_packing_is_least_significant_bit_first() {
         // The format's own example: 0..=7 with width 3 is 10001000 11000110 11111010.
         let mut out = Vec::new();
-        bit_pack(0..8u64, 3, &mut out);
+        bit_pack(&[0, 1, 2, 3, 4, 5, 6, 7], 3, &mut out);
         assert_eq!(out, [0b1000_1000, 0b1100_0110, 0b1111_1010]);
     }
 

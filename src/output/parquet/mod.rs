@@ -11,6 +11,8 @@
 mod encode;
 pub(crate) mod table;
 
+pub(crate) use encode::append;
+
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -195,7 +197,7 @@ impl RowSink for ParquetSink {
         let c = &mut table.columns;
         c.time.push(seconds(time));
         c.entity.push(entity_kind(entity));
-        c.id.push_with(|bytes| names.write_id(bytes, entity).expect("a Vec takes every write"));
+        c.id.push_with(|bytes| names.write_id(bytes, entity));
         c.from.push_option(from.map(State::index));
         c.to.push(to.index());
         c.cause.push(cause as usize);
@@ -401,5 +403,77 @@ mod tests {
             stats,
             parquet::file::statistics::Statistics::double(Some(0.0), Some(20.0 / 8.0), None, Some(0), false)
         );
+    }
+
+    #[test]
+    fn extreme_and_random_values_read_back() {
+        // Lengths from 0 to 300 bytes, shared prefixes of every length, integers at both ends of
+        // their range, doubles of every magnitude, long runs and single values in a dictionary.
+        table! {
+            /// One column of each kind.
+            RandomColumns "r.parquet" {
+                x: DoubleColumn = "x", Double, true;
+                n: Int64Column = "n", Int64, false;
+                d: DictColumn = "d", Dict, true;
+                s: StrColumn = "s", Str, false;
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let vocabulary: Arc<[Box<str>]> = (0..300).map(|k| format!("v{k}").into_boxed_str()).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(RandomColumns::FILE);
+        let columns = RandomColumns {
+            x: DoubleColumn::new(true),
+            n: Int64Column::new(),
+            d: DictColumn::new(vocabulary, true),
+            s: StrColumn::new(false),
+        };
+        let mut table = Table::create(&path, RandomColumns::schema(), columns).unwrap().with_sizes(1000, 3000);
+        let mut expected = Vec::new();
+        let mut previous = String::new();
+        for i in 0..10_000u64 {
+            let r = next();
+            let x = match r % 5 {
+                0 => None,
+                1 => Some(f64::from_bits(next()) % 1e300),
+                2 => Some(f64::MAX),
+                _ => Some(i as f64 / 1e6),
+            }
+            .filter(|v: &f64| v.is_finite());
+            let n = match r % 7 {
+                0 => i64::MIN,
+                1 => i64::MAX,
+                _ => next() as i64 >> (r % 60),
+            };
+            let d = if i % 1000 < 500 { Some(7) } else { (r % 3 != 0).then_some((next() % 300) as usize) };
+            let keep = (next() % (previous.len() as u64 + 1)) as usize;
+            let tail: String = (0..next() % 300).map(|_| char::from(b'a' + (next() % 26) as u8)).collect();
+            let s = format!("{}{tail}", &previous[..keep]);
+            let c = &mut table.columns;
+            c.x.push_option(x);
+            c.n.push(n);
+            c.d.push_option(d);
+            c.s.push(s.as_bytes());
+            table.row_done().unwrap();
+            expected.push(vec![
+                x.map_or(Field::Null, Field::Double),
+                Field::Long(n),
+                d.map_or(Field::Null, |d| Field::Str(format!("v{d}"))),
+                Field::Str(s.clone()),
+            ]);
+            previous = s;
+        }
+        table.finish().unwrap();
+        let rows = read_rows(&path);
+        assert_eq!(rows.len(), expected.len());
+        for (i, (row, expected)) in rows.iter().zip(&expected).enumerate() {
+            assert_eq!(row, expected, "row {i}");
+        }
     }
 }

@@ -267,7 +267,8 @@ impl Column for DoubleColumn {
     }
 }
 
-/// Counts and indices: 64-bit integers, PLAIN, with their minimum and maximum per chunk.
+/// Counts and indices: 64-bit integers, DELTA_BINARY_PACKED (they move by small steps: an
+/// index by one, a count by a few), with their minimum and maximum per chunk.
 pub(crate) struct Int64Column {
     values: Vec<i64>,
     pages: Pages,
@@ -290,16 +291,16 @@ impl Int64Column {
 
 impl Column for Int64Column {
     fn end_page(&mut self, z: &mut Compressor, rows: usize) -> io::Result<()> {
-        z.page.extend(self.values.iter().flat_map(|v| v.to_le_bytes()));
+        encode::delta_binary_packed(&self.values, &mut z.page);
         self.values.clear();
-        self.pages.push(z, rows, Encoding::PLAIN)
+        self.pages.push(z, rows, Encoding::DELTA_BINARY_PACKED)
     }
 
     fn end_chunk(&mut self, descr: ColumnDescPtr, _: &mut Compressor) -> io::Result<(Bytes, ColumnCloseResult)> {
         let (min, max) = (self.min <= self.max).then_some((self.min, self.max)).unzip();
         (self.min, self.max) = (i64::MAX, i64::MIN);
         let statistics = Statistics::int64(min, max, None, Some(0), false);
-        self.pages.finish(descr, None, vec![Encoding::PLAIN, Encoding::RLE], Some(statistics))
+        self.pages.finish(descr, None, vec![Encoding::DELTA_BINARY_PACKED, Encoding::RLE], Some(statistics))
     }
 }
 
