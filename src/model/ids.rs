@@ -44,14 +44,28 @@ impl CvmIds {
         } else {
             ((u128::from(n) * STRIDE + u128::from(self.offset)) % SUFFIX_SPACE) as u64
         };
+        // Two digits at a time from a table of the 1,296 pairs: four divisions instead of eight.
         let mut id = *b"ins-00000000";
-        for slot in id[4..].iter_mut().rev() {
-            *slot = BASE36[(v % 36) as usize];
-            v /= 36;
+        for pair in id[4..].chunks_exact_mut(2).rev() {
+            let p = (v % (36 * 36)) as usize * 2;
+            pair.copy_from_slice(&BASE36_PAIRS[p..p + 2]);
+            v /= 36 * 36;
         }
         id
     }
 }
+
+/// Every pair of base-36 digits, in order: `00`, `01`, ... `zz`.
+static BASE36_PAIRS: [u8; 2 * 36 * 36] = {
+    let mut pairs = [0u8; 2 * 36 * 36];
+    let mut i = 0;
+    while i < 36 * 36 {
+        pairs[2 * i] = BASE36[i / 36];
+        pairs[2 * i + 1] = BASE36[i % 36];
+        i += 1;
+    }
+    pairs
+};
 
 /// A request id in the 8-4-4-4-12 hexadecimal form of the API's `RequestId`. The first half is
 /// a bijection of the counter, so ids never repeat within a run.

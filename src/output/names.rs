@@ -83,9 +83,10 @@ impl Names {
     /// `job-…/TASK/INDEX` of global instance `i`.
     #[inline]
     pub(crate) fn write_instance(&self, out: &mut Vec<u8>, i: u32) {
-        let t = self.task_starts.partition_point(|&s| s <= i) - 1;
+        let t = if self.task_starts.len() == 1 { 0 } else { self.task_starts.partition_point(|&s| s <= i) - 1 };
         append(out, self.task_prefixes[t].as_bytes());
-        append(out, itoa::Buffer::new().format(i - self.task_starts[t]).as_bytes());
+        let mut digits = itoa::Buffer::new();
+        append(out, digits.format(i - self.task_starts[t]).as_bytes());
     }
 
     /// The entity's id, as the timeline's `id` column holds it.

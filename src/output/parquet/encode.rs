@@ -49,6 +49,9 @@ fn bit_pack(values: &[u32], width: u32, out: &mut Vec<u8>) {
 
 /// As [`bit_pack`], for a miniblock of 64-bit values of any width.
 fn bit_pack_wide(values: &[u64; 32], width: u32, out: &mut Vec<u8>) {
+    if width == 0 {
+        return;
+    }
     if width <= 32 {
         let mut acc: u64 = 0;
         let mut bits = 0u32;
@@ -162,31 +165,33 @@ pub(super) fn delta_binary_packed(values: &[i64], out: &mut Vec<u8>) {
     varint(out, MINIBLOCKS as u64);
     varint(out, values.len() as u64);
     varint(out, zigzag(values.first().copied().unwrap_or(0)));
-    let mut block = [0i64; BLOCK];
+    let mut deltas = [0i64; BLOCK];
+    let mut offsets = [0u64; BLOCK];
     let mut next = 1;
     while next < values.len() {
         let end = (next + BLOCK).min(values.len());
-        for (d, k) in block.iter_mut().zip(next..end) {
-            *d = values[k].wrapping_sub(values[k - 1]);
+        let count = end - next;
+        let mut min = i64::MAX;
+        for (k, d) in deltas[..count].iter_mut().enumerate() {
+            *d = values[next + k].wrapping_sub(values[next + k - 1]);
+            min = min.min(*d);
         }
-        let deltas = &block[..end - next];
-        next = end;
-        let min = deltas.iter().copied().min().expect("a block is never empty");
         varint(out, zigzag(min));
+        for (o, d) in offsets.iter_mut().zip(&deltas[..count]) {
+            *o = d.wrapping_sub(min) as u64;
+        }
+        // The last block's last miniblock is padded with zeros.
+        offsets[count..].fill(0);
         let mut widths = [0u8; MINIBLOCKS];
-        for (width, mini) in widths.iter_mut().zip(deltas.chunks(MINIBLOCK)) {
-            let max = mini.iter().map(|d| d.wrapping_sub(min) as u64).max().unwrap_or(0);
-            *width = (64 - max.leading_zeros()) as u8;
+        for (width, mini) in widths.iter_mut().zip(offsets.chunks_exact(MINIBLOCK)) {
+            *width = (64 - mini.iter().fold(0, |all, &o| all | o).leading_zeros()) as u8;
         }
         out.extend_from_slice(&widths);
-        for (&width, mini) in widths.iter().zip(deltas.chunks(MINIBLOCK)) {
-            // The last miniblock is padded with zeros to its full 32 values.
-            let mut offsets = [0u64; MINIBLOCK];
-            for (o, d) in offsets.iter_mut().zip(mini) {
-                *o = d.wrapping_sub(min) as u64;
-            }
-            bit_pack_wide(&offsets, u32::from(width), out);
+        for (m, &width) in widths.iter().enumerate().take(count.div_ceil(MINIBLOCK)) {
+            let mini: &[u64; MINIBLOCK] = offsets[m * MINIBLOCK..][..MINIBLOCK].try_into().expect("a miniblock");
+            bit_pack_wide(mini, u32::from(width), out);
         }
+        next = end;
     }
 }
 
@@ -198,16 +203,23 @@ pub(super) fn byte_stream_split(values: &[f64], out: &mut Vec<u8>) {
     let start = out.len();
     out.resize(start + 8 * n, 0);
     let streams = &mut out[start..];
-    // Eight values at a time: each stream gets eight bytes in one store.
+    // Eight values at a time, as an 8x8 matrix of bytes transposed in three rounds of swaps:
+    // each stream then gets eight bytes in one store.
     let whole = n / 8 * 8;
     for (block, chunk) in values[..whole].chunks_exact(8).enumerate() {
-        let words: [u64; 8] = std::array::from_fn(|i| chunk[i].to_bits());
-        for (k, stream) in streams.chunks_exact_mut(n).enumerate() {
-            let mut lane = [0u8; 8];
-            for (byte, word) in lane.iter_mut().zip(words) {
-                *byte = (word >> (8 * k)) as u8;
+        let mut m: [u64; 8] = std::array::from_fn(|i| chunk[i].to_bits());
+        for (shift, mask) in [(32, 0x0000_0000_ffff_ffffu64), (16, 0x0000_ffff_0000_ffff), (8, 0x00ff_00ff_00ff_00ff)] {
+            let step = shift / 8;
+            for i in 0..8 {
+                if i & step == 0 {
+                    let (a, b) = (m[i], m[i + step]);
+                    m[i] = (a & mask) | ((b & mask) << shift);
+                    m[i + step] = ((a >> shift) & mask) | (b & !mask);
+                }
             }
-            stream[block * 8..block * 8 + 8].copy_from_slice(&lane);
+        }
+        for (k, word) in m.into_iter().enumerate() {
+            streams[k * n + block * 8..k * n + block * 8 + 8].copy_from_slice(&word.to_le_bytes());
         }
     }
     for (j, v) in values.iter().enumerate().skip(whole) {
@@ -301,5 +313,19 @@ mod tests {
         rle_hybrid(&values, 3, &mut out);
         assert_eq!(out[0], (2 << 1) | 1, "two bit-packed groups");
         assert_eq!(out.len(), 1 + 2 * 3);
+    }
+
+    #[test]
+    fn byte_stream_split_puts_byte_k_of_every_value_in_stream_k() {
+        // 19 values: two blocks of eight transposed at once and three one by one.
+        let values: Vec<f64> = (0..19).map(|i| f64::from_bits(0x0102_0304_0506_0708u64.wrapping_mul(i + 1))).collect();
+        let mut out = vec![0xaa];
+        byte_stream_split(&values, &mut out);
+        assert_eq!(out.len(), 1 + 8 * 19);
+        for (j, v) in values.iter().enumerate() {
+            for (k, byte) in v.to_le_bytes().into_iter().enumerate() {
+                assert_eq!(out[1 + k * 19 + j], byte, "value {j}, byte {k}");
+            }
+        }
     }
 }
