@@ -90,7 +90,8 @@ enum Command {
     /// Re-runs a scenario and compares its latency figures with a stored summary.json.
     Check {
         scenario: PathBuf,
-        /// A summary.json of an earlier run (e.g. results/baselines/NAME.json).
+        /// A summary.json of an earlier run (e.g. results/baselines/NAME.json), or its results
+        /// folder (CSV or Parquet).
         #[arg(long)]
         baseline: PathBuf,
         /// How much a latency may grow before the check fails, in per cent.
@@ -354,6 +355,9 @@ fn check(path: &Path, baseline_path: &Path, tolerance: f64, update: bool) -> Res
         return Err(Error::Input(format!("--tolerance {tolerance}: a percentage of at least 0")));
     }
     let scenario = scenario::load(path)?;
+    // A results folder, of either format, stands for its summary.json.
+    let folder_summary = baseline_path.join("summary.json");
+    let baseline_path = if baseline_path.is_dir() { folder_summary.as_path() } else { baseline_path };
     let stored = termsim::check::read_baseline(baseline_path, update)?;
     let current = termsim::output::summary_of(&scenario)?.to_value();
     // Without a stored baseline (a first --update) the run is compared with itself: the table

@@ -177,6 +177,51 @@ fn a_run_with_no_termination_still_draws_every_chart_and_says_why_they_are_empty
 }
 
 #[test]
+fn a_parquet_run_draws_the_csv_runs_charts_and_plot_redraws_them_from_parquet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut scenarios: Vec<PathBuf> = fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    scenarios.sort();
+    for (i, scenario) in scenarios.iter().enumerate() {
+        let (csv, parquet) = (tmp.path().join(format!("csv{i}")), tmp.path().join(format!("parquet{i}")));
+        run(Some(scenario), &csv, &[]);
+        run(Some(scenario), &parquet, &["--format", "parquet"]);
+        assert!(parquet.join("timeline.parquet").is_file() && !parquet.join("timeline.csv").exists());
+        let drawn = chart_files(&csv);
+        assert_eq!(chart_files(&parquet), drawn, "{}", scenario.display());
+        fs::remove_dir_all(parquet.join("charts")).unwrap();
+        let o = termsim(&["plot", parquet.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        for file in &drawn {
+            assert!(
+                fs::read(csv.join("charts").join(file)).unwrap()
+                    == fs::read(parquet.join("charts").join(file)).unwrap(),
+                "{file} of {} differs between the formats",
+                scenario.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn plot_names_a_damaged_parquet_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    run(Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.json")), &out, &["--format", "parquet"]);
+    let file = out.join("requests.parquet");
+    let bytes = fs::read(&file).unwrap();
+    fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let o = termsim(&["plot", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(&format!("{}:", file.display())), "{stderr}");
+}
+
+#[test]
 fn the_cancellation_chart_has_a_line_per_kind_of_task_and_plot_redraws_it() {
     // Constant delays: the DLC task, RUNNING from 17 s, cancelled at 100 s: CANCELLED at 103
     // (3 s). The TAT invocation starts at 10 s; its tasks are DELIVERING 11..13 and then RUNNING.

@@ -47,6 +47,27 @@ fn every_example_scenario_passes_against_its_committed_baseline() {
 }
 
 #[test]
+fn a_results_folder_of_either_format_serves_as_the_baseline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = root("scenarios/rate-limit-storm.json");
+    for format in ["csv", "parquet"] {
+        let out = tmp.path().join(format);
+        let o = termsim(&["run", &scenario, "--out", out.to_str().unwrap(), "--format", format, "-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (code, report) = check(&scenario, &out, &[]);
+        assert_eq!(code, Some(0), "{format}:\n{report}");
+        assert!(report.contains("figures: 0 failed"), "{report}");
+        // The folder's summary.json is what is compared: a doctored one fails.
+        let mut summary: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+        summary["requests"]["total"] = serde_json::json!(1);
+        fs::write(out.join("summary.json"), summary.to_string()).unwrap();
+        let (code, report) = check(&scenario, &out, &[]);
+        assert_eq!(code, Some(1), "{format}:\n{report}");
+    }
+}
+
+#[test]
 fn a_doctored_baseline_fails_naming_the_figure() {
     let tmp = tempfile::tempdir().unwrap();
     let summary: serde_json::Value =

@@ -28,15 +28,24 @@ use super::charts::{self, CancelGroup, ChartData, InstanceRow, RunMeta};
 use super::csv::{OCCUPANCY_HEADER, REQUESTS_HEADER, TIMELINE_HEADER};
 use super::instances::INSTANCES_HEADER;
 
-/// One CSV file being read, for messages that say where.
+/// One table being read, for messages that say where: a CSV file, or a Parquet file whose rows
+/// are handed over as the CSV file would hold them.
 struct CsvFile {
     path: PathBuf,
     columns: Vec<&'static str>,
+    parquet: bool,
 }
 
 impl CsvFile {
     fn error(&self, record: &ByteRecord, field: usize, message: impl fmt::Display) -> Error {
         let line = record.position().map_or(0, |p| p.line());
+        if self.parquet {
+            return Error::Input(format!(
+                "{}: row {line}: column `{}`: {message}",
+                self.path.display(),
+                self.columns.get(field).copied().unwrap_or("?")
+            ));
+        }
         // Column of the field's first byte, counting the fields before it as termsim wrote them:
         // quoted when they hold a comma, a quote or a line break, quotes doubled.
         let written = |f: &[u8]| {
@@ -89,8 +98,12 @@ impl CsvFile {
         header: &'static str,
         mut row: impl FnMut(&CsvFile, &ByteRecord) -> Result<(), Error>,
     ) -> Result<u64, Error> {
+        let parquet = dir.join(name.replace(".csv", ".parquet"));
+        if !dir.join(name).exists() && parquet.exists() {
+            return Self::read_parquet(parquet, header, row);
+        }
         let path = dir.join(name);
-        let file = CsvFile { path, columns: header.split(',').collect() };
+        let file = CsvFile { path, columns: header.split(',').collect(), parquet: false };
         let cannot_read = |e: std::io::Error| Error::Input(format!("{}: cannot read: {e}", file.path.display()));
         let mut input = fs::File::open(&file.path).map_err(cannot_read)?;
         // termsim ends every row with a line break: a file without one was cut short, and its
@@ -128,6 +141,55 @@ impl CsvFile {
                     file.columns.len()
                 )));
             }
+            row(&file, &record)?;
+        }
+        Ok(rows)
+    }
+
+    /// As [`CsvFile::read`], for a table written with `--format parquet`: each row is handed
+    /// over as the CSV file holds it (a time with six decimals, an empty cell for a null), so
+    /// both formats are read by the same code and give the same charts.
+    fn read_parquet(
+        path: PathBuf,
+        header: &'static str,
+        mut row: impl FnMut(&CsvFile, &ByteRecord) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::record::Field;
+
+        let file = CsvFile { columns: header.split(',').collect(), parquet: true, path };
+        let bad = |e: &dyn fmt::Display| Error::Input(format!("{}: {e}", file.path.display()));
+        let input = fs::File::open(&file.path).map_err(|e| bad(&format!("cannot read: {e}")))?;
+        let reader = SerializedFileReader::new(input).map_err(|e| bad(&e))?;
+        let names: Vec<&str> =
+            reader.metadata().file_metadata().schema_descr().columns().iter().map(|c| c.name()).collect();
+        if names != file.columns {
+            return Err(bad(&format!("the columns are not `{header}`")));
+        }
+        let mut record = ByteRecord::new();
+        let mut cell = Vec::new();
+        let mut rows = 0;
+        for parsed in reader.get_row_iter(None).map_err(|e| bad(&e))? {
+            let parsed = parsed.map_err(|e| bad(&e))?;
+            rows += 1;
+            record.clear();
+            for (_, field) in parsed.get_column_iter() {
+                cell.clear();
+                match field {
+                    Field::Null => {}
+                    Field::Str(text) => cell.extend_from_slice(text.as_bytes()),
+                    Field::Long(n) => cell.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+                    // Seconds: the six-decimal text the CSV holds, when the double is one.
+                    Field::Double(x) if x.is_finite() && *x >= 0.0 && *x <= LATEST.as_secs_f64() => {
+                        super::csv::write_time(&mut cell, SimTime((x * 1e6).round() as u64)).expect("a Vec takes it")
+                    }
+                    other => cell.extend_from_slice(other.to_string().as_bytes()),
+                }
+                record.push_field(&cell);
+            }
+            let mut position = csv::Position::new();
+            position.set_line(rows);
+            record.set_position(Some(position));
             row(&file, &record)?;
         }
         Ok(rows)
@@ -175,7 +237,7 @@ fn check_count(dir: &Path, file: &str, rows: u64, summary: &serde_json::Value, p
 /// Reads the folder's files into the charts' aggregates.
 pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), Error> {
     let (meta, summary) = read_meta(dir)?;
-    let with_timeline = dir.join("timeline.csv").is_file();
+    let with_timeline = dir.join("timeline.csv").is_file() || dir.join("timeline.parquet").is_file();
     let mut data = ChartData::new(with_timeline);
     let job_index: HashMap<&str, u32> = meta.jobs.iter().enumerate().map(|(i, j)| (j.id.as_str(), i as u32)).collect();
     let mut instance_index: HashMap<Vec<u8>, u32> = HashMap::new();
@@ -243,7 +305,7 @@ pub fn read_results(dir: &Path) -> Result<(RunMeta, ChartData), Error> {
         Ok(())
     })?;
 
-    if dir.join("cancellations.csv").is_file() {
+    if dir.join("cancellations.csv").is_file() || dir.join("cancellations.parquet").is_file() {
         data.cancellations_file();
         CsvFile::read(dir, "cancellations.csv", CANCELLATIONS_HEADER, |f, r| {
             let service = f.text(r, 0)?;
