@@ -94,3 +94,26 @@ fn a_run_without_requests_has_an_empty_requests_table() {
     std::fs::write(&scenario, text).unwrap();
     readers_agree(&scenario);
 }
+
+#[test]
+fn the_readmes_duckdb_and_pandas_snippets_run_as_printed() {
+    let python = venv::python("parquet", READERS);
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let block = |fence: &str| {
+        let start = readme.find(fence).unwrap_or_else(|| panic!("no {fence} block in the README")) + fence.len();
+        readme[start..start + readme[start..].find("```").unwrap()].to_owned()
+    };
+    let (sql, pandas) = (block("```sql\n"), block("```python\nimport pandas"));
+    assert_eq!(sql.trim_end().lines().count(), 3, "the DuckDB query is three lines:\n{sql}");
+    // Where the README says to run it: the default scenario, --out results/default-parquet.
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = repo().join("scenarios/default.json");
+    termsim_run(&scenario, &dir.path().join("results/default-parquet"), "parquet");
+    let script = format!("import duckdb\nprint(duckdb.sql('''{sql}'''))\nimport pandas{pandas}");
+    let output = Command::new(python).args(["-c", &script]).current_dir(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    // summary.json of the default scenario: 1,483 bypass and 1,620 cvm instances.
+    assert!(stdout.contains("1483") && stdout.contains("1620"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("bypass  1483.0")), "pandas' describe():\n{stdout}");
+}
