@@ -7,14 +7,15 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::engine::SimTime;
 use crate::model::config::Client;
 use crate::model::ids::request_id;
-use crate::model::{Cause, Entity, Occupancy, RequestRecord, State};
+use crate::model::{Cause, Occupancy, RequestRecord};
 
-use super::names::{ENTITY_KINDS, Names, entity_kind};
-use super::stream::{RowSink, account_of, write_target};
+use super::names::{ENTITY_KINDS, Names};
+use super::stream::{RowSink, StateRow, account_of, state_names, write_target};
 
 pub(crate) const TIMELINE_HEADER: &str = "time_s,entity,id,from,to,cause";
 pub(crate) const REQUESTS_HEADER: &str =
@@ -79,31 +80,26 @@ impl CsvSink {
 }
 
 impl RowSink for CsvSink {
-    #[inline]
-    fn state(
-        &mut self,
-        names: &Names,
-        time: SimTime,
-        entity: Entity,
-        from: Option<State>,
-        to: State,
-        cause: Cause,
-    ) -> io::Result<()> {
+    fn states(&mut self, names: &Arc<Names>, page: &Arc<Vec<StateRow>>) -> io::Result<()> {
         let Some(out) = self.timeline.as_mut() else { return Ok(()) };
-        write_time(out, time)?;
-        out.write_all(b",")?;
-        out.write_all(ENTITY_KINDS[entity_kind(entity)].as_bytes())?;
-        out.write_all(b",")?;
-        self.id.clear();
-        names.write_id(&mut self.id, entity);
-        out.write_all(&self.id)?;
-        out.write_all(b",")?;
-        out.write_all(from.map_or("", State::as_str).as_bytes())?;
-        out.write_all(b",")?;
-        out.write_all(to.as_str().as_bytes())?;
-        out.write_all(b",")?;
-        out.write_all(cause.as_str().as_bytes())?;
-        out.write_all(b"\n")
+        let states = state_names();
+        for row in page.iter() {
+            write_time(out, row.time)?;
+            out.write_all(b",")?;
+            out.write_all(ENTITY_KINDS[usize::from(row.kind)].as_bytes())?;
+            out.write_all(b",")?;
+            self.id.clear();
+            names.write_id(&mut self.id, row.entity());
+            out.write_all(&self.id)?;
+            out.write_all(b",")?;
+            out.write_all(row.from().map_or("", |s| states[s]).as_bytes())?;
+            out.write_all(b",")?;
+            out.write_all(states[usize::from(row.to)].as_bytes())?;
+            out.write_all(b",")?;
+            out.write_all(Cause::ALL[usize::from(row.cause)].as_str().as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
     }
 
     fn request(&mut self, names: &Names, client: &Client, r: &RequestRecord) -> io::Result<()> {

@@ -12,20 +12,38 @@ use super::parquet::append;
 pub(crate) const ENTITY_KINDS: [&str; 8] =
     ["job", "task", "instance", "cvm", "node", "dlc_task", "tat_task", "tat_invocation"];
 
-/// The place of an entity's kind in [`ENTITY_KINDS`].
+/// An entity as its kind (its place in [`ENTITY_KINDS`]) and its index.
 #[inline]
-pub(crate) fn entity_kind(entity: Entity) -> usize {
+pub(crate) fn entity_parts(entity: Entity) -> (u8, u32) {
     match entity {
-        Entity::Job(_) => 0,
-        Entity::Task(_) => 1,
-        Entity::Instance(_) => 2,
-        Entity::Cvm(_) => 3,
-        Entity::Node(_) => 4,
-        Entity::DlcTask(_) => 5,
-        Entity::TatTask(_) => 6,
-        Entity::TatInvocation(_) => 7,
+        Entity::Job(j) => (0, j),
+        Entity::Task(t) => (1, t),
+        Entity::Instance(i) => (2, i),
+        Entity::Cvm(c) => (3, c),
+        Entity::Node(c) => (4, c),
+        Entity::DlcTask(t) => (5, t),
+        Entity::TatTask(k) => (6, k),
+        Entity::TatInvocation(v) => (7, v),
     }
 }
+
+/// The entity of [`entity_parts`]' kind and index.
+#[inline]
+pub(crate) fn entity_of(kind: u8, index: u32) -> Entity {
+    match kind {
+        0 => Entity::Job(index),
+        1 => Entity::Task(index),
+        2 => Entity::Instance(index),
+        3 => Entity::Cvm(index),
+        4 => Entity::Node(index),
+        5 => Entity::DlcTask(index),
+        6 => Entity::TatTask(index),
+        _ => Entity::TatInvocation(index),
+    }
+}
+
+/// The kind of an instance in [`entity_parts`].
+pub(crate) const INSTANCE_KIND: u8 = 2;
 
 pub(crate) struct Names {
     pub(crate) seed: u64,

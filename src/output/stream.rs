@@ -6,6 +6,7 @@
 //! each row to the charts' aggregates ([`ChartData`]), so that what the charts are drawn from is
 //! exactly what the files say, in either format.
 
+use std::collections::VecDeque;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -14,24 +15,59 @@ use std::thread::JoinHandle;
 
 use crate::engine::SimTime;
 use crate::model::config::{CallRef, Client, ClientKind, Config, TraceRow};
-use crate::model::{Cause, Entity, Occupancy, Recorder, RequestRecord, State};
+use crate::model::{Cause, Entity, InstanceState, Occupancy, Recorder, RequestRecord, State};
 
 use super::Format;
 use super::charts::ChartData;
-use super::names::Names;
+use super::names::{INSTANCE_KIND, Names, entity_of, entity_parts};
 
-/// What the model reported, kept as data until the writer thread writes it.
+/// A state change as the writers receive it, in 16 bytes: most of what the model reports is
+/// these, so their size is most of the traffic between the model and the writers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StateRow {
+    pub(crate) time: SimTime,
+    /// The entity's index within its kind ([`entity_parts`]).
+    pub(crate) index: u32,
+    /// The entity's kind ([`entity_parts`]).
+    pub(crate) kind: u8,
+    /// [`State::index`] plus one; 0 for a new entity.
+    from: u8,
+    /// [`State::index`].
+    pub(crate) to: u8,
+    /// `Cause as u8`.
+    pub(crate) cause: u8,
+}
+
+impl StateRow {
+    #[inline]
+    fn new(time: SimTime, entity: Entity, from: Option<State>, to: State, cause: Cause) -> Self {
+        let (kind, index) = entity_parts(entity);
+        let from = from.map_or(0, |s| s.index() as u8 + 1);
+        StateRow { time, index, kind, from, to: to.index() as u8, cause: cause as u8 }
+    }
+
+    #[inline]
+    pub(crate) fn entity(self) -> Entity {
+        entity_of(self.kind, self.index)
+    }
+
+    /// [`State::index`] of the state before, if there was one.
+    #[inline]
+    pub(crate) fn from(self) -> Option<usize> {
+        (self.from > 0).then(|| usize::from(self.from) - 1)
+    }
+}
+
+/// The names of the states, by [`State::index`].
+pub(crate) fn state_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| State::all().map(State::as_str).collect())
+}
+
+/// What the model reported besides state changes, kept as data until the writer thread writes
+/// it.
 #[derive(Clone, Debug)]
 enum Row {
-    State {
-        time: SimTime,
-        entity: Entity,
-        from: Option<State>,
-        to: State,
-        cause: Cause,
-    },
-    /// Boxed: requests are few, and a row as large as a request would double the traffic of
-    /// the state changes, which are most rows.
     Request(Box<RequestRecord>),
     /// The counts in 32 bits, which is enough for every scenario the loader accepts (fewer
     /// than 2^24 instances): 64-bit counts would make every row a third larger.
@@ -50,18 +86,18 @@ enum Row {
     },
 }
 
+/// What the recorder hands the writer thread: a page of state changes, or a batch of the rest.
+/// One channel keeps them in the order they were reported.
+enum Message {
+    States(Vec<StateRow>),
+    Rows(Vec<Row>),
+}
+
 /// A format's writer of the streamed files, on the writer thread.
 pub(crate) trait RowSink: Send + 'static {
-    /// A state change (only when the timeline is written).
-    fn state(
-        &mut self,
-        names: &Names,
-        time: SimTime,
-        entity: Entity,
-        from: Option<State>,
-        to: State,
-        cause: Cause,
-    ) -> io::Result<()>;
+    /// A page of state changes (only when the timeline is written). A sink that keeps the page
+    /// beyond the call keeps a clone of the `Arc`: the page is reused once every clone is gone.
+    fn states(&mut self, names: &Arc<Names>, page: &Arc<Vec<StateRow>>) -> io::Result<()>;
     /// An API call; `client` is its client's configuration, with the calls added so far.
     fn request(&mut self, names: &Names, client: &Client, request: &RequestRecord) -> io::Result<()>;
     /// The counts at the end of an instant at which they changed.
@@ -114,18 +150,21 @@ pub(crate) fn account_of(client: &Client, target: u32) -> &str {
 /// Rows handed to the writer thread at a time, and how many such batches may wait for it.
 const BATCH: usize = 8192;
 const BATCHES_IN_FLIGHT: usize = 4;
+/// State changes handed over at a time: a page of the Parquet timeline.
+const STATE_PAGE: usize = super::parquet::table::PAGE_ROWS;
 
 /// The model's recorder for a run that writes files: it keeps what the model reports as plain
-/// rows and hands them, a batch at a time, to a thread that writes the timeline (unless
-/// disabled), the requests and the occupancy in the run's format, and feeds the charts'
+/// rows and hands them, a page or a batch at a time, to a thread that writes the timeline
+/// (unless disabled), the requests and the occupancy in the run's format, and feeds the charts'
 /// aggregates.
 ///
 /// The event loop thus never formats a number, encodes a page or enters the kernel: on two
 /// cores the model and the writing run side by side. Rows are written in the order they were
-/// reported, by one thread, so the bytes are the same as if the loop wrote them itself. When the
-/// files are slower than the model, the model waits for the thread (at most `BATCHES_IN_FLIGHT`
-/// batches are pending), so memory stays bounded.
+/// reported, so the bytes are the same as if the loop wrote them itself. When the files are
+/// slower than the model, the model waits for the thread (at most `BATCHES_IN_FLIGHT` messages
+/// are pending), so memory stays bounded.
 pub struct StreamRecorder {
+    states: Vec<StateRow>,
     batch: Vec<Row>,
     timeline: bool,
     format: Format,
@@ -133,29 +172,50 @@ pub struct StreamRecorder {
     /// several changes of one event never show as rows of their own.
     occupancy_pending: Option<(SimTime, Occupancy)>,
     occupancy_sent: Occupancy,
-    to_writer: Option<SyncSender<Vec<Row>>>,
-    /// Batches the writer has emptied, reused rather than allocated again.
+    to_writer: Option<SyncSender<Message>>,
+    /// Batches and pages the writer has emptied, reused rather than allocated again.
     emptied: Receiver<Vec<Row>>,
+    emptied_states: Receiver<Vec<StateRow>>,
     writer: Option<JoinHandle<(io::Result<()>, Option<ChartData>)>>,
 }
 
 /// The writer thread's state: the run's names and clients, the charts' aggregates, the files.
 struct Stream<S> {
-    names: Names,
+    names: Arc<Names>,
     cfg: Config,
     charts: Option<ChartData>,
     sink: S,
+    /// Pages handed to the sink, oldest first, until the sink has let go of them.
+    lent: VecDeque<Arc<Vec<StateRow>>>,
 }
 
 impl<S: RowSink> Stream<S> {
+    fn states(&mut self, page: Vec<StateRow>) -> io::Result<()> {
+        if let Some(charts) = &mut self.charts {
+            for row in page.iter().filter(|r| r.kind == INSTANCE_KIND) {
+                if let Some(&state) = InstanceState::ALL.get(usize::from(row.to)) {
+                    charts.instance_state(row.time, row.index, state);
+                }
+            }
+        }
+        let page = Arc::new(page);
+        let written = self.sink.states(&self.names, &page);
+        self.lent.push_back(page);
+        written
+    }
+
+    /// The next page the sink is done with, emptied.
+    fn returned_page(&mut self) -> Option<Vec<StateRow>> {
+        if Arc::strong_count(self.lent.front()?) > 1 {
+            return None;
+        }
+        let mut page = Arc::try_unwrap(self.lent.pop_front()?).ok()?;
+        page.clear();
+        Some(page)
+    }
+
     fn write(&mut self, row: &Row) -> io::Result<()> {
         match *row {
-            Row::State { time, entity, from, to, cause } => {
-                if let (Entity::Instance(i), State::Instance(state), Some(charts)) = (entity, to, &mut self.charts) {
-                    charts.instance_state(time, i, state);
-                }
-                self.sink.state(&self.names, time, entity, from, to, cause)
-            }
             Row::Request(ref request) => {
                 if let Some(charts) = &mut self.charts {
                     charts.request(request.action.as_str(), request.sent, request.error.map(|e| e.as_str()));
@@ -184,20 +244,33 @@ impl<S: RowSink> Stream<S> {
         self.sink.occupancy(time, now)
     }
 
-    /// The thread's work: every batch, then the end of the files. After a failed write the rest
-    /// is drained unwritten, so the model never waits on a thread that stopped.
+    /// The thread's work: every page and batch, then the end of the files. After a failed write
+    /// the rest is drained unwritten, so the model never waits on a thread that stopped.
     fn run(
         mut self,
-        batches: Receiver<Vec<Row>>,
+        messages: Receiver<Message>,
         give_back: SyncSender<Vec<Row>>,
+        give_back_states: SyncSender<Vec<StateRow>>,
     ) -> (io::Result<()>, Option<ChartData>) {
         let mut result = Ok(());
-        for mut batch in batches {
-            if result.is_ok() {
-                result = batch.iter().try_for_each(|row| self.write(row));
+        for message in messages {
+            match message {
+                Message::States(page) => {
+                    if result.is_ok() {
+                        result = self.states(page);
+                    }
+                }
+                Message::Rows(mut batch) => {
+                    if result.is_ok() {
+                        result = batch.iter().try_for_each(|row| self.write(row));
+                    }
+                    batch.clear();
+                    let _ = give_back.try_send(batch);
+                }
             }
-            batch.clear();
-            let _ = give_back.try_send(batch);
+            while let Some(page) = self.returned_page() {
+                let _ = give_back_states.try_send(page);
+            }
         }
         (result.and_then(|()| self.sink.finish()), self.charts)
     }
@@ -208,23 +281,26 @@ impl StreamRecorder {
     /// charts need while writing.
     pub fn create(dir: &Path, cfg: &Config, timeline: bool, charts: bool, format: Format) -> io::Result<Self> {
         let charts = charts.then(|| ChartData::new(timeline));
-        let names = Names::new(cfg);
-        let (to_writer, batches) = sync_channel::<Vec<Row>>(BATCHES_IN_FLIGHT);
+        let names = Arc::new(Names::new(cfg));
+        let (to_writer, messages) = sync_channel::<Message>(BATCHES_IN_FLIGHT);
         let (give_back, emptied) = sync_channel::<Vec<Row>>(BATCHES_IN_FLIGHT + 1);
+        let (give_back_states, emptied_states) = sync_channel::<Vec<StateRow>>(2 * BATCHES_IN_FLIGHT + 2);
         let thread = std::thread::Builder::new().name("stream-writer".into());
+        let lent = VecDeque::new();
         let writer = match format {
             Format::Csv => {
                 let sink = super::csv::CsvSink::create(dir, timeline)?;
-                let stream = Stream { names, cfg: cfg.clone(), charts, sink };
-                thread.spawn(move || stream.run(batches, give_back))?
+                let stream = Stream { names, cfg: cfg.clone(), charts, sink, lent };
+                thread.spawn(move || stream.run(messages, give_back, give_back_states))?
             }
             Format::Parquet => {
                 let sink = super::parquet::ParquetSink::create(dir, timeline)?;
-                let stream = Stream { names, cfg: cfg.clone(), charts, sink };
-                thread.spawn(move || stream.run(batches, give_back))?
+                let stream = Stream { names, cfg: cfg.clone(), charts, sink, lent };
+                thread.spawn(move || stream.run(messages, give_back, give_back_states))?
             }
         };
         Ok(StreamRecorder {
+            states: Vec::new(),
             batch: Vec::with_capacity(BATCH),
             timeline,
             format,
@@ -232,6 +308,7 @@ impl StreamRecorder {
             occupancy_sent: Occupancy::default(),
             to_writer: Some(to_writer),
             emptied,
+            emptied_states,
             writer: Some(writer),
         })
     }
@@ -252,9 +329,39 @@ impl StreamRecorder {
     fn hand_over(&mut self) {
         let next = self.emptied.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
         let batch = std::mem::replace(&mut self.batch, next);
+        self.send(Message::Rows(batch));
+    }
+
+    #[inline]
+    fn push_state(&mut self, row: StateRow) {
+        if self.states.len() == self.states.capacity() {
+            self.grow_states();
+        }
+        self.states.push(row);
+    }
+
+    /// A page starts small (a small run never touches 2 MB), grows up to [`STATE_PAGE`] rows,
+    /// and is handed over when full.
+    #[cold]
+    fn grow_states(&mut self) {
+        let len = self.states.len();
+        if len < STATE_PAGE {
+            self.states.reserve_exact((2 * len).clamp(1024, STATE_PAGE) - len);
+        } else {
+            self.hand_over_states();
+        }
+    }
+
+    fn hand_over_states(&mut self) {
+        let next = self.emptied_states.try_recv().unwrap_or_else(|_| Vec::with_capacity(STATE_PAGE));
+        let page = std::mem::replace(&mut self.states, next);
+        self.send(Message::States(page));
+    }
+
+    fn send(&mut self, message: Message) {
         // A send fails only if the writer thread is gone, which only a panic does: finish()
         // reports it.
-        let _ = self.to_writer.as_ref().expect("only finish() drops the sender").send(batch);
+        let _ = self.to_writer.as_ref().expect("only finish() drops the sender").send(message);
     }
 
     fn pass_on_occupancy(&mut self) {
@@ -273,6 +380,9 @@ impl StreamRecorder {
     /// the charts' aggregates, which still lack the instances' rows.
     pub fn finish(mut self) -> io::Result<Option<ChartData>> {
         self.pass_on_occupancy();
+        if !self.states.is_empty() {
+            self.hand_over_states();
+        }
         self.hand_over();
         drop(self.to_writer.take());
         let writer = self.writer.take().expect("finish() runs once");
@@ -297,7 +407,7 @@ impl Recorder for StreamRecorder {
     fn state_change(&mut self, time: SimTime, entity: Entity, from: Option<State>, to: State, cause: Cause) {
         // Without the timeline no one reads state changes (the charts that would are not drawn).
         if self.timeline {
-            self.push(Row::State { time, entity, from, to, cause });
+            self.push_state(StateRow::new(time, entity, from, to, cause));
         }
     }
 
@@ -323,8 +433,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_state_change_row_is_no_larger_than_three_words() {
-        assert!(size_of::<Row>() <= 24, "{} bytes", size_of::<Row>());
+    fn a_state_change_is_sixteen_bytes_and_keeps_what_it_was_given() {
+        assert_eq!(size_of::<StateRow>(), 16);
+        for (i, to) in State::all().enumerate() {
+            let from = State::all().nth((i + 7) % State::COUNT);
+            let cause = Cause::ALL[i % Cause::ALL.len()];
+            for entity in [Entity::Job(0), Entity::Instance(u32::MAX), Entity::TatInvocation(7), Entity::Node(3)] {
+                let row = StateRow::new(SimTime(42), entity, from, to, cause);
+                assert_eq!(row.entity(), entity);
+                assert_eq!(row.from(), from.map(State::index));
+                assert_eq!(state_names()[usize::from(row.to)], to.as_str());
+                assert_eq!(Cause::ALL[usize::from(row.cause)], cause);
+            }
+            assert_eq!(StateRow::new(SimTime(1), Entity::Cvm(1), None, to, cause).from(), None);
+        }
     }
 
     #[cfg(target_os = "linux")]

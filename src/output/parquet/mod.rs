@@ -16,18 +16,24 @@ pub(crate) use encode::append;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use parquet::column::writer::ColumnCloseResult;
+use parquet::schema::types::ColumnDescPtr;
 
 use crate::engine::SimTime;
 use crate::model::config::{Client, EnvRef};
 use crate::model::ids::request_id;
 use crate::model::{
-    Action, Cause, Entity, ErrorCode, InstanceState, Occupancy, Outcome, RequestRecord, State, TerminationPath,
+    Action, Cause, ErrorCode, InstanceState, Occupancy, Outcome, RequestRecord, State, TerminationPath,
 };
 
 use super::cancellations;
-use super::names::{ENTITY_KINDS, Names, entity_kind};
-use super::stream::{RowSink, account_of, write_target};
-use table::{Column, Columns, DictColumn, DoubleColumn, Int64Column, Kind, StrColumn, Table, schema};
+use super::names::{ENTITY_KINDS, Names};
+use super::stream::{RowSink, StateRow, account_of, write_target};
+use table::{Column, Columns, Compressor, DictColumn, DoubleColumn, Int64Column, Kind, StrColumn, Table, schema};
 
 /// Seconds as the CSV files print them, as a double.
 #[inline]
@@ -72,7 +78,7 @@ table! {
     TimelineColumns "timeline.parquet" {
         time: DoubleColumn = "time_s", Double, false;
         entity: DictColumn = "entity", Dict, false;
-        id: StrColumn = "id", Str, false;
+        id: IdColumn = "id", Str, false;
         from: DictColumn = "from", Dict, true;
         to: DictColumn = "to", Dict, false;
         cause: DictColumn = "cause", Dict, false;
@@ -134,6 +140,86 @@ table! {
     }
 }
 
+/// The timeline's `id` column, encoded and compressed on a thread of its own: formatting 100
+/// million ids and compressing their digits is half of the timeline's work, and the other
+/// columns do not wait for it. Pages go to the thread as they come; a chunk is asked for at the
+/// end of each row group.
+struct IdColumn {
+    jobs: Option<SyncSender<IdJob>>,
+    chunks: Receiver<io::Result<(Bytes, ColumnCloseResult)>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+enum IdJob {
+    Page(Arc<Names>, Arc<Vec<StateRow>>),
+    EndChunk(ColumnDescPtr),
+}
+
+impl IdColumn {
+    fn start() -> io::Result<Self> {
+        let (jobs, received) = sync_channel::<IdJob>(4);
+        let (done, chunks) = sync_channel(1);
+        let mut z = Compressor::new()?;
+        let thread = std::thread::Builder::new().name("timeline-ids".into()).spawn(move || {
+            let mut column = StrColumn::new(false);
+            let mut failed = None;
+            for job in received {
+                match job {
+                    IdJob::Page(names, page) => {
+                        for row in page.iter() {
+                            column.push_with(|bytes| names.write_id(bytes, row.entity()));
+                        }
+                        let rows = page.len();
+                        drop(page);
+                        if failed.is_none() {
+                            failed = column.end_page(&mut z, rows).err();
+                        }
+                    }
+                    IdJob::EndChunk(descr) => {
+                        let chunk = match failed.take() {
+                            Some(e) => Err(e),
+                            None => column.end_chunk(descr, &mut z),
+                        };
+                        if done.send(chunk).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        })?;
+        Ok(IdColumn { jobs: Some(jobs), chunks, thread: Some(thread) })
+    }
+
+    fn page(&mut self, names: &Arc<Names>, page: &Arc<Vec<StateRow>>) -> io::Result<()> {
+        self.send(IdJob::Page(names.clone(), page.clone()))
+    }
+
+    fn send(&mut self, job: IdJob) -> io::Result<()> {
+        let stopped = || io::Error::other("the timeline's id thread stopped");
+        self.jobs.as_ref().ok_or_else(stopped)?.send(job).map_err(|_| stopped())
+    }
+}
+
+impl Column for IdColumn {
+    fn end_page(&mut self, _: &mut Compressor, _: usize) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn end_chunk(&mut self, descr: ColumnDescPtr, _: &mut Compressor) -> io::Result<(Bytes, ColumnCloseResult)> {
+        self.send(IdJob::EndChunk(descr))?;
+        self.chunks.recv().map_err(|_| io::Error::other("the timeline's id thread stopped"))?
+    }
+}
+
+impl Drop for IdColumn {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The Parquet writers of the streamed files.
 pub(crate) struct ParquetSink {
     timeline: Option<Table<TimelineColumns>>,
@@ -148,7 +234,7 @@ impl ParquetSink {
             let columns = TimelineColumns {
                 time: DoubleColumn::new(false),
                 entity: DictColumn::new(vocabulary(ENTITY_KINDS), false),
-                id: StrColumn::new(false),
+                id: IdColumn::start()?,
                 from: DictColumn::new(states.clone(), true),
                 to: DictColumn::new(states, false),
                 cause: DictColumn::new(vocabulary(Cause::ALL.map(Cause::as_str)), false),
@@ -183,25 +269,27 @@ impl ParquetSink {
 }
 
 impl RowSink for ParquetSink {
-    #[inline]
-    fn state(
-        &mut self,
-        names: &Names,
-        time: SimTime,
-        entity: Entity,
-        from: Option<State>,
-        to: State,
-        cause: Cause,
-    ) -> io::Result<()> {
+    fn states(&mut self, names: &Arc<Names>, page: &Arc<Vec<StateRow>>) -> io::Result<()> {
         let Some(table) = self.timeline.as_mut() else { return Ok(()) };
         let c = &mut table.columns;
-        c.time.push(seconds(time));
-        c.entity.push(entity_kind(entity));
-        c.id.push_with(|bytes| names.write_id(bytes, entity));
-        c.from.push_option(from.map(State::index));
-        c.to.push(to.index());
-        c.cause.push(cause as usize);
-        table.row_done()
+        c.id.page(names, page)?;
+        // A column at a time: each loop is short and tight.
+        for row in page.iter() {
+            c.time.push(seconds(row.time));
+        }
+        for row in page.iter() {
+            c.entity.push(usize::from(row.kind));
+        }
+        for row in page.iter() {
+            c.from.push_option(row.from());
+        }
+        for row in page.iter() {
+            c.to.push(usize::from(row.to));
+        }
+        for row in page.iter() {
+            c.cause.push(usize::from(row.cause));
+        }
+        table.page_done(page.len())
     }
 
     fn request(&mut self, names: &Names, client: &Client, r: &RequestRecord) -> io::Result<()> {

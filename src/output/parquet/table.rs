@@ -89,7 +89,7 @@ pub(crate) struct Compressor {
 }
 
 impl Compressor {
-    fn new() -> io::Result<Self> {
+    pub(crate) fn new() -> io::Result<Self> {
         Ok(Compressor { zstd: zstd::bulk::Compressor::new(ZSTD_LEVEL)?, page: Vec::new() })
     }
 
@@ -490,6 +490,12 @@ impl<C: Columns> Table<C> {
     #[inline]
     pub(crate) fn row_done(&mut self) -> io::Result<()> {
         if self.file.row_done() { self.file.end_page(&mut self.columns.each()) } else { Ok(()) }
+    }
+
+    /// `rows` rows were pushed to every column at once: they make a page.
+    pub(crate) fn page_done(&mut self, rows: usize) -> io::Result<()> {
+        self.file.rows_in_page += rows;
+        self.file.end_page(&mut self.columns.each())
     }
 
     pub(crate) fn finish(mut self) -> io::Result<()> {
