@@ -229,29 +229,42 @@ pub(super) fn byte_stream_split(values: &[f64], out: &mut Vec<u8>) {
     }
 }
 
-/// DELTA_BYTE_ARRAY of the strings `bytes[ends[i-1]..ends[i]]`: each value as the length of the
+/// DELTA_BYTE_ARRAY, worked out value by value as they come: each value is the length of the
 /// prefix it shares with the one before and the rest. Ids in time order share long prefixes
-/// (`job-…/TASK/`), so this leaves zstd a third of the bytes of the plain form.
-pub(super) fn delta_byte_array(bytes: &[u8], ends: &[u32], out: &mut Vec<u8>) {
-    let mut prefixes = Vec::with_capacity(ends.len());
-    let mut suffixes = Vec::with_capacity(ends.len());
-    let mut previous: &[u8] = &[];
-    let mut start = 0;
-    for &end in ends {
-        let value = &bytes[start..end as usize];
-        let shared = shared_prefix(value, previous);
-        prefixes.push(shared as i64);
-        suffixes.push((value.len() - shared) as i64);
-        previous = value;
-        start = end as usize;
+/// (`job-…/TASK/`), so this leaves zstd two thirds of the bytes of the plain form. A value is
+/// written into `value` (a buffer kept from one value to the next), compared with the one
+/// before and its suffix appended: no value is stored whole, no page is read twice.
+#[derive(Default)]
+pub(super) struct DeltaByteArray {
+    prefixes: Vec<i64>,
+    suffixes: Vec<i64>,
+    suffix_bytes: Vec<u8>,
+    previous: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl DeltaByteArray {
+    /// A value, written by `write` into the encoder's buffer.
+    #[inline]
+    pub(super) fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        self.value.clear();
+        write(&mut self.value);
+        let shared = shared_prefix(&self.value, &self.previous);
+        self.prefixes.push(shared as i64);
+        self.suffixes.push((self.value.len() - shared) as i64);
+        append(&mut self.suffix_bytes, &self.value[shared..]);
+        std::mem::swap(&mut self.value, &mut self.previous);
     }
-    delta_binary_packed(&prefixes, out);
-    delta_binary_packed(&suffixes, out);
-    out.reserve(bytes.len());
-    let mut start = 0;
-    for (&end, &shared) in ends.iter().zip(&prefixes) {
-        append(out, &bytes[start + shared as usize..end as usize]);
-        start = end as usize;
+
+    /// The page's values, encoded into `out`; the encoder starts a new page.
+    pub(super) fn finish_page(&mut self, out: &mut Vec<u8>) {
+        delta_binary_packed(&self.prefixes, out);
+        delta_binary_packed(&self.suffixes, out);
+        out.extend_from_slice(&self.suffix_bytes);
+        self.prefixes.clear();
+        self.suffixes.clear();
+        self.suffix_bytes.clear();
+        self.previous.clear();
     }
 }
 

@@ -408,28 +408,20 @@ impl Column for DictColumn {
 
 /// Any other string (ids): DELTA_BYTE_ARRAY.
 pub(crate) struct StrColumn {
-    bytes: Vec<u8>,
-    /// Where each value of the page ends in `bytes`.
-    ends: Vec<u32>,
+    values: encode::DeltaByteArray,
     levels: Option<Levels>,
     pages: Pages,
 }
 
 impl StrColumn {
     pub(crate) fn new(nullable: bool) -> Self {
-        StrColumn {
-            bytes: Vec::with_capacity(PAGE_ROWS * 16),
-            ends: Vec::with_capacity(PAGE_ROWS),
-            levels: nullable.then(Levels::default),
-            pages: Pages::default(),
-        }
+        StrColumn { values: Default::default(), levels: nullable.then(Levels::default), pages: Pages::default() }
     }
 
     /// A value written by `write` straight into the column's buffer.
     #[inline]
     pub(crate) fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        write(&mut self.bytes);
-        self.ends.push(self.bytes.len() as u32);
+        self.values.push_with(write);
         if let Some(levels) = &mut self.levels {
             levels.push(true);
         }
@@ -437,7 +429,7 @@ impl StrColumn {
 
     #[inline]
     pub(crate) fn push(&mut self, value: &[u8]) {
-        self.push_with(|bytes| bytes.extend_from_slice(value));
+        self.push_with(|bytes| encode::append(bytes, value));
     }
 
     pub(crate) fn push_null(&mut self) {
@@ -450,9 +442,7 @@ impl Column for StrColumn {
         if let Some(levels) = &mut self.levels {
             levels.encode(&mut z.page);
         }
-        encode::delta_byte_array(&self.bytes, &self.ends, &mut z.page);
-        self.bytes.clear();
-        self.ends.clear();
+        self.values.finish_page(&mut z.page);
         self.pages.push(z, rows, Encoding::DELTA_BYTE_ARRAY)
     }
 
