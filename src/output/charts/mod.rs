@@ -48,7 +48,7 @@ pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Resu
     let last = requests.fold(meta.sim_end.max(data.last_time), SimTime::max).micros();
     let end = last + (last / 40).max(1);
 
-    data.terminated_at.sort_unstable();
+    radsort::sort(&mut data.terminated_at);
     let mut terminated = StepSeries::default();
     for (i, &t) in data.terminated_at.iter().enumerate() {
         terminated.set(t, i as u64 + 1);
@@ -64,7 +64,7 @@ pub fn draw_all(meta: &RunMeta, mut data: ChartData, dir: &Path) -> anyhow::Resu
     drawn.push(canvas::save(&chart, dir)?);
 
     for (termination, latencies) in [(true, &mut data.termination_latency), (false, &mut data.release_latency)] {
-        latencies.iter_mut().for_each(|v| v.sort_unstable());
+        latencies.iter_mut().for_each(|v| radsort::sort(v));
         drawn.push(canvas::save(&latency::LatencyCdf::of_paths(meta, termination, latencies), dir)?);
     }
     if let Some(latencies) = &mut data.cancel_latency {
