@@ -202,30 +202,16 @@ pub(super) fn byte_stream_split(values: &[f64], out: &mut Vec<u8>) {
     let n = values.len();
     let start = out.len();
     out.resize(start + 8 * n, 0);
-    let streams = &mut out[start..];
-    // Eight values at a time, as an 8x8 matrix of bytes transposed in three rounds of swaps:
-    // each stream then gets eight bytes in one store.
-    let whole = n / 8 * 8;
-    for (block, chunk) in values[..whole].chunks_exact(8).enumerate() {
-        let mut m: [u64; 8] = std::array::from_fn(|i| chunk[i].to_bits());
-        for (shift, mask) in [(32, 0x0000_0000_ffff_ffffu64), (16, 0x0000_ffff_0000_ffff), (8, 0x00ff_00ff_00ff_00ff)] {
-            let step = shift / 8;
-            for i in 0..8 {
-                if i & step == 0 {
-                    let (a, b) = (m[i], m[i + step]);
-                    m[i] = (a & mask) | ((b & mask) << shift);
-                    m[i + step] = ((a >> shift) & mask) | (b & !mask);
-                }
-            }
-        }
-        for (k, word) in m.into_iter().enumerate() {
-            streams[k * n + block * 8..k * n + block * 8 + 8].copy_from_slice(&word.to_le_bytes());
-        }
-    }
-    for (j, v) in values.iter().enumerate().skip(whole) {
-        for (k, byte) in v.to_le_bytes().into_iter().enumerate() {
-            streams[k * n + j] = byte;
-        }
+    let (s0, rest) = out[start..].split_at_mut(n);
+    let (s1, rest) = rest.split_at_mut(n);
+    let (s2, rest) = rest.split_at_mut(n);
+    let (s3, rest) = rest.split_at_mut(n);
+    let (s4, rest) = rest.split_at_mut(n);
+    let (s5, rest) = rest.split_at_mut(n);
+    let (s6, s7) = rest.split_at_mut(n);
+    for (j, v) in values.iter().enumerate() {
+        let b = v.to_le_bytes();
+        (s0[j], s1[j], s2[j], s3[j], s4[j], s5[j], s6[j], s7[j]) = (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
     }
 }
 
