@@ -148,14 +148,15 @@ impl CsvFile {
 
     /// As [`CsvFile::read`], for a table written with `--format parquet`: each row is handed
     /// over as the CSV file holds it (a time with six decimals, an empty cell for a null), so
-    /// both formats are read by the same code and give the same charts.
+    /// both formats are read by the same code and give the same charts. The file is read a row
+    /// group at a time, a column at a time: the crate's row-by-row reader took 2 µs a row.
     fn read_parquet(
         path: PathBuf,
         header: &'static str,
         mut row: impl FnMut(&CsvFile, &ByteRecord) -> Result<(), Error>,
     ) -> Result<u64, Error> {
+        use parquet::column::reader::ColumnReader;
         use parquet::file::reader::{FileReader, SerializedFileReader};
-        use parquet::record::Field;
 
         let file = CsvFile { columns: header.split(',').collect(), parquet: true, path };
         let bad = |e: &dyn fmt::Display| Error::Input(format!("{}: {e}", file.path.display()));
@@ -167,30 +168,80 @@ impl CsvFile {
             return Err(bad(&format!("the columns are not `{header}`")));
         }
         let mut record = ByteRecord::new();
-        let mut cell = Vec::new();
-        let mut rows = 0;
-        for parsed in reader.get_row_iter(None).map_err(|e| bad(&e))? {
-            let parsed = parsed.map_err(|e| bad(&e))?;
-            rows += 1;
-            record.clear();
-            for (_, field) in parsed.get_column_iter() {
-                cell.clear();
-                match field {
-                    Field::Null => {}
-                    Field::Str(text) => cell.extend_from_slice(text.as_bytes()),
-                    Field::Long(n) => cell.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
-                    // Seconds: the six-decimal text the CSV holds, when the double is one.
-                    Field::Double(x) if x.is_finite() && *x >= 0.0 && *x <= LATEST.as_secs_f64() => {
-                        super::csv::write_time(&mut cell, SimTime((x * 1e6).round() as u64)).expect("a Vec takes it")
+        let mut rows = 0u64;
+        for g in 0..reader.num_row_groups() {
+            let group = reader.get_row_group(g).map_err(|e| bad(&e))?;
+            let count = usize::try_from(group.metadata().num_rows()).map_err(|e| bad(&e))?;
+            // Each column's cells as the CSV writes them, and where each ends.
+            let mut columns = Vec::with_capacity(names.len());
+            for (c, name) in names.iter().enumerate() {
+                let mut cells = Vec::new();
+                let mut ends = Vec::with_capacity(count);
+                let mut levels = Vec::new();
+                let present = |levels: &[i16], i: usize| levels.get(i).is_none_or(|&l| l > 0);
+                match group.get_column_reader(c).map_err(|e| bad(&e))? {
+                    ColumnReader::ByteArrayColumnReader(mut r) => {
+                        let mut values = Vec::new();
+                        read_all(|| r.read_records(count, Some(&mut levels), None, &mut values), count)
+                            .map_err(|e| bad(&e))?;
+                        let mut values = values.iter();
+                        for i in 0..count {
+                            if present(&levels, i) {
+                                cells.extend_from_slice(
+                                    values.next().ok_or_else(|| bad(&"fewer values than rows"))?.data(),
+                                );
+                            }
+                            ends.push(cells.len());
+                        }
                     }
-                    other => cell.extend_from_slice(other.to_string().as_bytes()),
+                    ColumnReader::Int64ColumnReader(mut r) => {
+                        let mut values = Vec::new();
+                        read_all(|| r.read_records(count, Some(&mut levels), None, &mut values), count)
+                            .map_err(|e| bad(&e))?;
+                        let mut values = values.iter();
+                        for i in 0..count {
+                            if present(&levels, i) {
+                                let n = values.next().ok_or_else(|| bad(&"fewer values than rows"))?;
+                                cells.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes());
+                            }
+                            ends.push(cells.len());
+                        }
+                    }
+                    ColumnReader::DoubleColumnReader(mut r) => {
+                        let mut values = Vec::new();
+                        read_all(|| r.read_records(count, Some(&mut levels), None, &mut values), count)
+                            .map_err(|e| bad(&e))?;
+                        let mut values = values.iter();
+                        for i in 0..count {
+                            if present(&levels, i) {
+                                let x = *values.next().ok_or_else(|| bad(&"fewer values than rows"))?;
+                                // Seconds: the six-decimal text the CSV holds, when the double is one.
+                                if x.is_finite() && x >= 0.0 && x <= LATEST.as_secs_f64() {
+                                    super::csv::write_time(&mut cells, SimTime((x * 1e6).round() as u64))
+                                        .expect("a Vec takes it");
+                                } else {
+                                    cells.extend_from_slice(x.to_string().as_bytes());
+                                }
+                            }
+                            ends.push(cells.len());
+                        }
+                    }
+                    _ => return Err(bad(&format!("column `{name}` is not of a type termsim writes"))),
                 }
-                record.push_field(&cell);
+                columns.push((cells, ends));
             }
-            let mut position = csv::Position::new();
-            position.set_line(rows);
-            record.set_position(Some(position));
-            row(&file, &record)?;
+            for i in 0..count {
+                rows += 1;
+                record.clear();
+                for (cells, ends) in &columns {
+                    let start = if i == 0 { 0 } else { ends[i - 1] };
+                    record.push_field(&cells[start..ends[i]]);
+                }
+                let mut position = csv::Position::new();
+                position.set_line(rows);
+                record.set_position(Some(position));
+                row(&file, &record)?;
+            }
         }
         Ok(rows)
     }
@@ -348,4 +399,20 @@ pub fn plot(dir: &Path) -> Result<Vec<String>, Error> {
         fs::remove_dir_all(&old).map_err(|e| output(e, "remove the old charts"))?;
     }
     Ok(drawn)
+}
+
+/// Calls `read` until it has read `count` records, or fails when it reads none before that.
+fn read_all(
+    mut read: impl FnMut() -> parquet::errors::Result<(usize, usize, usize)>,
+    count: usize,
+) -> Result<(), String> {
+    let mut done = 0;
+    while done < count {
+        let (records, _, _) = read().map_err(|e| e.to_string())?;
+        if records == 0 {
+            return Err(format!("{done} rows where the row group has {count}"));
+        }
+        done += records;
+    }
+    Ok(())
 }
