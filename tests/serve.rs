@@ -251,3 +251,33 @@ fn a_public_address_without_credentials_and_bad_credentials_are_refused() {
     assert!(stderr.contains("creds.json:2:") && stderr.contains("AKIDx") && stderr.contains("account"), "{stderr}");
     assert!(!dir.path().join("results").exists(), "nothing written");
 }
+
+#[test]
+fn a_session_served_with_parquet_outputs_replays_byte_for_byte() {
+    let server = Server::start(&scenario(), &["--speed", "600", "--no-charts", "--format", "parquet"]);
+    let port = server.port;
+    for i in 0..8 {
+        let body = json!({"JobId": "job-served01", "TaskName": "A", "TaskInstanceIndex": (i % 4)});
+        let request = signed("batch", "TerminateTaskInstance", body.to_string().as_bytes(), SECRET_KEY, 0, port);
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(&request).unwrap();
+        assert_eq!(read_response(&mut stream).expect("an answer").0, 200);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let (_kept, out) = server.stop();
+    // The tables are Parquet; the session and the replaying scenario stay CSV and JSON.
+    for file in ["timeline.parquet", "requests.parquet", "instances.parquet", "session.csv", "scenario.json"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    assert!(!out.join("requests.csv").exists());
+    let files = [
+        "timeline.parquet",
+        "requests.parquet",
+        "instances.parquet",
+        "occupancy.parquet",
+        "cancellations.parquet",
+        "summary.json",
+    ];
+    assert_replays(&out, &files, &["--format", "parquet"]);
+}
