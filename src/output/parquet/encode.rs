@@ -316,7 +316,7 @@ mod tests {
 
     #[test]
     fn byte_stream_split_puts_byte_k_of_every_value_in_stream_k() {
-        // 19 values: two blocks of eight transposed at once and three one by one.
+        // 19 values: a count that no power of two divides.
         let values: Vec<f64> = (0..19).map(|i| f64::from_bits(0x0102_0304_0506_0708u64.wrapping_mul(i + 1))).collect();
         let mut out = vec![0xaa];
         byte_stream_split(&values, &mut out);

@@ -485,7 +485,17 @@ mod tests {
         }
         let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
         assert_eq!(reader.metadata().num_row_groups(), 5);
-        // `RUNNING` is two entries of the vocabulary but one of each dictionary.
+        // `RUNNING` is two entries of the vocabulary but one of each dictionary: the first group
+        // uses entry 0 alone, the others entries 0, 1 and 2, which are two names.
+        for g in 0..5 {
+            let mut pages = reader.get_row_group(g).unwrap().get_column_page_reader(3).unwrap();
+            match pages.get_next_page().unwrap().unwrap() {
+                parquet::column::page::Page::DictionaryPage { num_values, .. } => {
+                    assert_eq!(num_values, if g == 0 { 1 } else { 2 }, "row group {g}")
+                }
+                other => panic!("row group {g} starts with a {:?} page", other.page_type()),
+            }
+        }
         let stats = reader.metadata().row_group(0).column(0).statistics().unwrap().clone();
         assert_eq!(
             stats,

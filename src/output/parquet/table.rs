@@ -6,6 +6,7 @@
 //! one row group of compressed pages per column, however long the run. The `parquet` crate
 //! writes what is not values: page headers, each chunk's metadata, the footer and the schema.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::Path;
@@ -51,7 +52,7 @@ fn io_error(e: ParquetError) -> io::Error {
 pub(crate) enum Kind {
     /// A float (seconds): BYTE_STREAM_SPLIT.
     Double,
-    /// An integer: PLAIN.
+    /// An integer: DELTA_BINARY_PACKED.
     Int64,
     /// A string from a small vocabulary: RLE_DICTIONARY.
     Dict,
@@ -134,6 +135,14 @@ impl Pages {
     }
 
     fn write(&mut self, page: CompressedPage) -> io::Result<()> {
+        // A page header holds its sizes as i32: refuse rather than write a file no reader reads
+        // (a page is 131,072 rows, so this takes rows of 16 KB on average).
+        if page.uncompressed_size() > i32::MAX as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a Parquet page would hold more than 2 GiB, more than its header can say",
+            ));
+        }
         let mut sink = TrackedWrite::new(std::mem::take(&mut self.bytes));
         let spec = SerializedPageWriter::new(&mut sink).write_page(page).map_err(io_error)?;
         self.uncompressed += spec.uncompressed_size as u64;
@@ -151,14 +160,15 @@ impl Pages {
         statistics: Option<Statistics>,
     ) -> io::Result<(Bytes, ColumnCloseResult)> {
         let data = std::mem::take(self);
-        let (mut bytes, dictionary_len, dictionary_uncompressed) = match dictionary {
+        let (bytes, dictionary_len, dictionary_uncompressed) = match dictionary {
             Some(d) => {
                 let len = d.bytes.len();
-                (d.bytes, Some(len), d.uncompressed)
+                let mut bytes = d.bytes;
+                bytes.extend_from_slice(&data.bytes);
+                (bytes, Some(len), d.uncompressed)
             }
-            None => (Vec::new(), None, 0),
+            None => (data.bytes, None, 0),
         };
-        bytes.extend_from_slice(&data.bytes);
         let mut metadata = ColumnChunkMetaData::builder(descr)
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).map_err(io_error)?))
             .set_encodings(encodings)
@@ -315,11 +325,16 @@ impl Column for Int64Column {
 /// holds the names its rows use, in the order they first appear, each name once.
 pub(crate) struct DictColumn {
     vocabulary: Arc<[Box<str>]>,
+    /// Per vocabulary entry, the first entry with the same name. Two entries may share a name
+    /// (`RUNNING` is a state of instances and of CVMs; tasks of many jobs share theirs), and the
+    /// dictionary holds it once; worked out once here, so a chunk's dictionary is built in time
+    /// linear in its names (a scenario may have 100,000 jobs).
+    first_with_name: Vec<u32>,
     /// Per vocabulary entry, its code in the current chunk's dictionary plus one (0: unused).
     code_of: Vec<u32>,
     /// The current chunk's dictionary: vocabulary entries, by code.
     dictionary: Vec<u32>,
-    /// Every entry with a code in the current chunk (several may share one).
+    /// Every entry with a code in the current chunk.
     coded: Vec<u32>,
     codes: Vec<u32>,
     levels: Option<Levels>,
@@ -328,8 +343,12 @@ pub(crate) struct DictColumn {
 
 impl DictColumn {
     pub(crate) fn new(vocabulary: Arc<[Box<str>]>, nullable: bool) -> Self {
+        let mut first: HashMap<&str, u32> = HashMap::with_capacity(vocabulary.len());
+        let first_with_name =
+            (0..vocabulary.len() as u32).map(|e| *first.entry(&vocabulary[e as usize]).or_insert(e)).collect();
         DictColumn {
             code_of: vec![0; vocabulary.len()],
+            first_with_name,
             vocabulary,
             dictionary: Vec::new(),
             coded: Vec::new(),
@@ -361,18 +380,20 @@ impl DictColumn {
 
     #[cold]
     fn add_to_dictionary(&mut self, entry: usize) -> u32 {
-        let name = &self.vocabulary[entry];
-        // Two entries may share a name (`RUNNING` is a state of instances and of CVMs): the
-        // dictionary holds it once.
-        let code = match self.dictionary.iter().position(|&e| self.vocabulary[e as usize] == *name) {
-            Some(code) => code as u32,
-            None => {
-                self.dictionary.push(entry as u32);
+        let first = self.first_with_name[entry] as usize;
+        let code = match self.code_of[first] {
+            0 => {
+                self.dictionary.push(first as u32);
+                self.code_of[first] = self.dictionary.len() as u32;
+                self.coded.push(first as u32);
                 self.dictionary.len() as u32 - 1
             }
+            known => known - 1,
         };
-        self.code_of[entry] = code + 1;
-        self.coded.push(entry as u32);
+        if first != entry {
+            self.code_of[entry] = code + 1;
+            self.coded.push(entry as u32);
+        }
         code
     }
 }
