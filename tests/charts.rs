@@ -222,6 +222,36 @@ fn plot_names_a_damaged_parquet_file() {
 }
 
 #[test]
+fn plot_refuses_a_parquet_row_group_that_claims_more_rows_than_it_holds() {
+    // The footer of occupancy.parquet rewritten so that each row group claims 2^62 rows: plot
+    // must name the file and exit 2, neither allocate for them nor panic.
+    use parquet::file::metadata::ParquetMetaDataWriter;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    run(Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.json")), &out, &["--format", "parquet"]);
+    let file = out.join("occupancy.parquet");
+    let bytes = fs::read(&file).unwrap();
+    let metadata = SerializedFileReader::new(bytes::Bytes::from(bytes.clone())).unwrap().metadata().clone();
+    let claimed: Vec<_> =
+        metadata.row_groups().iter().map(|g| g.clone().into_builder().set_num_rows(1 << 62).build().unwrap()).collect();
+    let metadata = metadata.into_builder().set_row_groups(claimed).build();
+    let footer = u32::from_le_bytes(bytes[bytes.len() - 8..bytes.len() - 4].try_into().unwrap()) as usize;
+    let mut damaged = bytes[..bytes.len() - 8 - footer].to_vec();
+    ParquetMetaDataWriter::new(&mut damaged, &metadata).finish().unwrap();
+    fs::write(&file, &damaged).unwrap();
+    assert_eq!(
+        SerializedFileReader::new(bytes::Bytes::from(damaged)).unwrap().metadata().row_group(0).num_rows(),
+        1 << 62
+    );
+
+    let o = termsim(&["plot", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(&format!("{}:", file.display())) && stderr.contains("rows"), "{stderr}");
+}
+
+#[test]
 fn the_cancellation_chart_has_a_line_per_kind_of_task_and_plot_redraws_it() {
     // Constant delays: the DLC task, RUNNING from 17 s, cancelled at 100 s: CANCELLED at 103
     // (3 s). The TAT invocation starts at 10 s; its tasks are DELIVERING 11..13 and then RUNNING.

@@ -15,7 +15,7 @@ use crate::model::ids::request_id;
 use crate::model::{Cause, Occupancy, RequestRecord};
 
 use super::names::{ENTITY_KINDS, Names};
-use super::stream::{RowSink, StateRow, account_of, state_names, write_target};
+use super::stream::{RowSink, StateRow, state_names, write_target};
 
 pub(crate) const TIMELINE_HEADER: &str = "time_s,entity,id,from,to,cause";
 pub(crate) const REQUESTS_HEADER: &str =
@@ -106,7 +106,7 @@ impl RowSink for CsvSink {
         let out = &mut self.requests;
         out.write_all(&request_id(names.seed, r.number))?;
         let (name, _) = &names.clients[r.client as usize];
-        write!(out, ",{name},{},", escape(account_of(client, r.target)))?;
+        write!(out, ",{name},{},", escape(client.account_of(r.target)))?;
         out.write_all(r.action.as_str().as_bytes())?;
         out.write_all(b",")?;
         self.target.clear();

@@ -172,11 +172,14 @@ impl CsvFile {
         for g in 0..reader.num_row_groups() {
             let group = reader.get_row_group(g).map_err(|e| bad(&e))?;
             let count = usize::try_from(group.metadata().num_rows()).map_err(|e| bad(&e))?;
+            // The file says how many rows; a damaged one may say any number, so that number is
+            // never an allocation's size (reading stops with an error when the rows run out).
+            let expected = count.min(1 << 20);
             // Each column's cells as the CSV writes them, and where each ends.
             let mut columns = Vec::with_capacity(names.len());
             for (c, name) in names.iter().enumerate() {
                 let mut cells = Vec::new();
-                let mut ends = Vec::with_capacity(count);
+                let mut ends = Vec::with_capacity(expected);
                 let mut levels = Vec::new();
                 let present = |levels: &[i16], i: usize| levels.get(i).is_none_or(|&l| l > 0);
                 match group.get_column_reader(c).map_err(|e| bad(&e))? {

@@ -87,7 +87,9 @@ enum Row {
 }
 
 /// What the recorder hands the writer thread: a page of state changes, or a batch of the rest.
-/// One channel keeps them in the order they were reported.
+/// Each kind keeps its order; across kinds there is none (a page of states goes when it is
+/// full, a batch of other rows when it is), which the sinks do not need: every kind is a file
+/// of its own, and the charts fed from several kinds do not compare them by arrival.
 enum Message {
     States(Vec<StateRow>),
     Rows(Vec<Row>),
@@ -137,14 +139,6 @@ pub(crate) fn describe_target(ids: Option<&[String]>, task: Option<&str>, instan
         cell = format!("{cell}/{}", instances.join(";"));
     }
     cell
-}
-
-/// The account a request is made with: a trace call's own, or its client's.
-pub(crate) fn account_of(client: &Client, target: u32) -> &str {
-    match &client.kind {
-        ClientKind::Trace { .. } => client.account_of(target),
-        _ => &client.account,
-    }
 }
 
 /// Rows handed to the writer thread at a time, and how many such batches may wait for it.

@@ -32,7 +32,7 @@ use crate::model::{
 
 use super::cancellations;
 use super::names::{ENTITY_KINDS, Names};
-use super::stream::{RowSink, StateRow, account_of, write_target};
+use super::stream::{RowSink, StateRow, write_target};
 use table::{Column, Columns, Compressor, DictColumn, DoubleColumn, Int64Column, Kind, StrColumn, Table, schema};
 
 /// Seconds as the CSV files print them, as a double.
@@ -297,7 +297,7 @@ impl RowSink for ParquetSink {
         let c = &mut table.columns;
         c.request_id.push(&request_id(names.seed, r.number));
         c.client.push(client.name.as_bytes());
-        c.account.push(account_of(client, r.target).as_bytes());
+        c.account.push(client.account_of(r.target).as_bytes());
         c.action.push(r.action.index());
         c.target.push_with(|bytes| write_target(bytes, client, r.target));
         c.attempt.push(i64::from(r.attempt));
