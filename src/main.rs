@@ -354,8 +354,16 @@ fn check(path: &Path, baseline_path: &Path, tolerance: f64, update: bool) -> Res
     if !(tolerance.is_finite() && tolerance >= 0.0) {
         return Err(Error::Input(format!("--tolerance {tolerance}: a percentage of at least 0")));
     }
+    // A results folder, of either format, stands for its summary.json; it is only read: a new
+    // summary.json written into it would no longer describe the folder's tables.
+    if update && baseline_path.is_dir() {
+        return Err(Error::Input(format!(
+            "--update --baseline {}: a results folder is a baseline to compare with, not to rewrite; \
+             give a summary file to update",
+            baseline_path.display()
+        )));
+    }
     let scenario = scenario::load(path)?;
-    // A results folder, of either format, stands for its summary.json.
     let folder_summary = baseline_path.join("summary.json");
     let baseline_path = if baseline_path.is_dir() { folder_summary.as_path() } else { baseline_path };
     let stored = termsim::check::read_baseline(baseline_path, update)?;

@@ -64,6 +64,12 @@ fn a_results_folder_of_either_format_serves_as_the_baseline() {
         fs::write(out.join("summary.json"), summary.to_string()).unwrap();
         let (code, report) = check(&scenario, &out, &[]);
         assert_eq!(code, Some(1), "{format}:\n{report}");
+        // A folder is compared with, never rewritten: --update refuses it and leaves it as it was.
+        let before = fs::read(out.join("summary.json")).unwrap();
+        let (code, report) = check(&scenario, &out, &["--update"]);
+        assert_eq!(code, Some(2), "{format}:\n{report}");
+        assert!(report.contains("a results folder"), "{report}");
+        assert_eq!(fs::read(out.join("summary.json")).unwrap(), before);
     }
 }
 
